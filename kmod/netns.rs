@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What nfscope keeps in each network namespace: configuration, hook counters,
+//! the netfilter hooks and the `/proc/net/nfscope` views.
+
+use crate::counters::HookCounters;
+use crate::status::StatusFile;
+use crate::wrap::net::Net;
+use crate::wrap::netfilter::{HookRegistration, PacketHook, Packet, Verdict};
+use crate::wrap::pernet::{PernetId, PernetState};
+use crate::wrap::procfs::ProcDir;
+use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Relaxed};
+use kernel::sync::SetOnce;
+
+/// Module-wide settings new namespaces start from (module parameters).
+pub(crate) struct Defaults {
+    pub(crate) hooks_enabled: bool,
+    pub(crate) hook_priority: i32,
+}
+
+static DEFAULT_HOOKS_ENABLED: Atomic<bool> = Atomic::new(true);
+static HOOK_PRIORITY: Atomic<i32> = Atomic::new(i32::MIN);
+/// Namespaces that currently have a [`NetnsState`].
+static NETNS_COUNT: Atomic<u32> = Atomic::new(0);
+static NETNS_ID: PernetId = PernetId::new();
+
+/// Sets the defaults; called once, before the per-namespace state is registered.
+pub(crate) fn set_defaults(defaults: Defaults) {
+    DEFAULT_HOOKS_ENABLED.store(defaults.hooks_enabled, Relaxed);
+    HOOK_PRIORITY.store(defaults.hook_priority, Relaxed);
+}
+
+pub(crate) fn netns_count() -> u32 {
+    NETNS_COUNT.load(Relaxed)
+}
+
+/// The state of one network namespace.
+pub(crate) struct NetnsState {
+    // Dropped in declaration order: hooks and views go before the data they read.
+    hooks: SetOnce<HookRegistration>,
+    proc: SetOnce<ProcDir>,
+    inode: u32,
+    hook_priority: i32,
+    hooks_enabled: Atomic<bool>,
+    pub(crate) counters: HookCounters,
+}
+
+impl NetnsState {
+    pub(crate) fn inode(&self) -> u32 {
+        self.inode
+    }
+
+    pub(crate) fn hook_priority(&self) -> i32 {
+        self.hook_priority
+    }
+
+    pub(crate) fn hooks_enabled(&self) -> bool {
+        self.hooks_enabled.load(Relaxed)
+    }
+
+    pub(crate) fn set_hooks_enabled(&self, enabled: bool) {
+        self.hooks_enabled.store(enabled, Relaxed);
+    }
+}
+
+impl PernetState for NetnsState {
+    fn id() -> &'static PernetId {
+        &NETNS_ID
+    }
+
+    fn new(net: &Net) -> Result<Self> {
+        NETNS_COUNT.add(1, Relaxed);
+        Ok(Self {
+            hooks: SetOnce::new(),
+            proc: SetOnce::new(),
+            inode: net.inode(),
+            hook_priority: HOOK_PRIORITY.load(Relaxed),
+            hooks_enabled: Atomic::new(DEFAULT_HOOKS_ENABLED.load(Relaxed)),
+            counters: HookCounters::new(),
+        })
+    }
+
+    fn attach(&self, net: &Net) -> Result {
+        let dir = ProcDir::new(net, c"nfscope")?;
+        dir.add_file::<StatusFile>(c"status")?;
+        self.proc.populate(dir);
+        self.hooks.populate(HookRegistration::new::<Self>(net, self.hook_priority)?);
+        Ok(())
+    }
+}
+
+impl PacketHook for NetnsState {
+    fn on_packet(&self, packet: &Packet<'_>) -> Verdict {
+        if self.hooks_enabled() {
+            self.counters.record(packet.pf(), packet.hooknum(), packet.len());
+        }
+        Verdict::Accept
+    }
+}
+
+impl Drop for NetnsState {
+    fn drop(&mut self) {
+        NETNS_COUNT.fetch_sub(1, Relaxed);
+    }
+}

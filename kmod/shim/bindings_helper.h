@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What bindgen generates Rust declarations for (see Kbuild): the kernel APIs
+ * nfscope's safe wrappers call, the shim's prototypes and the UAPI.
+ */
+#include <linux/netfilter.h>
+#include <linux/proc_fs.h>
+#include <linux/skbuff.h>
+#include <net/net_namespace.h>
+
+#include "../include/uapi/nfscope.h"
+#include "nfscope_shim.h"

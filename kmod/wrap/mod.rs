@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Safe wrappers, one per C facility nfscope.ko uses. Each registration type
+//! unregisters in `Drop` and waits for in-flight callers. Only this layer
+//! touches `crate::bindings`.
+
+pub(crate) mod genetlink;
+pub(crate) mod net;
+pub(crate) mod netfilter;
+pub(crate) mod pernet;
+pub(crate) mod procfs;

@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for scenarios that run inside the test VM (sourced).
+# The guest sees the host's root read-only: the repo, the built module and CLI
+# are where the host built them. Results go to $NFSCOPE_OUT (writable).
+
+set -euo pipefail
+
+: "${NFSCOPE_ROOT:?run through scripts/vm-run.sh}"
+NFSCOPE_KO=$NFSCOPE_ROOT/kmod/nfscope.ko
+NFSCOPE_BIN=$NFSCOPE_ROOT/target/release/nfscope
+PY=/usr/bin/python3
+TEST_NAME=$(basename "$0" .sh)
+
+nfscope() { "$NFSCOPE_BIN" "$@"; }
+
+fail() {
+	printf 'FAIL %s: %s\n' "$TEST_NAME" "$*" >&2
+	exit 1
+}
+
+step() { printf '== %s\n' "$*"; }
+
+# assert_cmp A OP B MESSAGE: integer comparison (OP: -eq -ge -gt -le -lt -ne).
+assert_cmp() {
+	[ "$1" "$2" "$3" ] || fail "$4 (got $1, expected $2 $3)"
+}
+
+require() {
+	local t
+	for t in "$@"; do command -v "$t" >/dev/null || fail "required tool missing in the guest: $t"; done
+	[ -f "$NFSCOPE_KO" ] || fail "module not built: $NFSCOPE_KO"
+	[ -x "$NFSCOPE_BIN" ] || fail "CLI not built: $NFSCOPE_BIN"
+}
+
+load_module() { insmod "$NFSCOPE_KO" "$@" || fail "insmod $NFSCOPE_KO failed"; }
+unload_module() { rmmod nfscope || fail "rmmod nfscope failed"; }
+
+# make_ns NAME: a namespace with loopback up.
+make_ns() {
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+}
+
+# link_ns A B N: veth between namespaces A and B, A gets 198.18.N.1 and
+# 2001:db8:N::1, B gets .2 and ::2 (RFC 2544 and documentation ranges; all
+# traffic stays inside this VM).
+link_ns() {
+	local a=$1 b=$2 n=$3
+	ip link add "v$a" netns "$a" type veth peer name "v$b" netns "$b"
+	ip -n "$a" addr add "198.18.$n.1/24" dev "v$a"
+	ip -n "$b" addr add "198.18.$n.2/24" dev "v$b"
+	ip -n "$a" addr add "2001:db8:$n::1/64" dev "v$a" nodad
+	ip -n "$b" addr add "2001:db8:$n::2/64" dev "v$b" nodad
+	ip -n "$a" link set "v$a" up
+	ip -n "$b" link set "v$b" up
+}
+
+# status_json NS: `nfscope status --json` inside NS.
+status_json() { ip netns exec "$1" "$NFSCOPE_BIN" status --json; }
+
+# counter JSON FAMILY HOOK FIELD: one counter out of a status line.
+counter() {
+	"$PY" -c '
+import json, sys
+s = json.loads(sys.argv[1])
+m = [c for c in s["counters"] if c["family"] == sys.argv[2] and c["hook"] == sys.argv[3]]
+if len(m) != 1:
+    sys.exit("no counter %s/%s in %s" % (sys.argv[2], sys.argv[3], sys.argv[1]))
+print(m[0][sys.argv[4]])' "$1" "$2" "$3" "$4"
+}
+
+# json_field JSON KEY
+json_field() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+# traffic NS KIND ADDR ...: run qemu-tests/lib/traffic.py in NS.
+traffic() { local ns=$1; shift; ip netns exec "$ns" "$PY" "$NFSCOPE_ROOT/qemu-tests/lib/traffic.py" "$@"; }
+
+# genl NS ARGS...: raw generic netlink requests (qemu-tests/lib/genl.py) in NS.
+genl() { local ns=$1; shift; ip netns exec "$ns" "$PY" "$NFSCOPE_ROOT/qemu-tests/lib/genl.py" "$@"; }

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The test command: install what is missing, build the test kernel (cached),
+# the module (clippy-clean) and the CLI, run the host tests, then every VM
+# scenario. Any failure fails the run.
+source "$(dirname "$0")/common.sh"
+cd "$NFSCOPE_ROOT"
+start=$SECONDS
+
+"$NFSCOPE_ROOT/scripts/install-deps.sh"
+KDIR=$("$NFSCOPE_ROOT/scripts/build-kernel.sh" | tail -n1)
+export KDIR
+
+log "building nfscope.ko with CLIPPY=1 (warnings fail the build)"
+make -s -C kmod KDIR="$KDIR" clean >/dev/null 2>&1 || true
+clippy_log=$NFSCOPE_ROOT/out/module-build.log
+mkdir -p "$NFSCOPE_ROOT/out"
+"$NFSCOPE_ROOT/scripts/build-module.sh" CLIPPY=1 >"$clippy_log" 2>&1 ||
+	{ cat "$clippy_log" >&2; die "module build failed"; }
+if grep -E '^(warning|error)' "$clippy_log" >&2; then
+	die "the module build (CLIPPY=1) printed warnings; full log: $clippy_log"
+fi
+
+log "building the CLI and running host tests"
+cargo build --release --locked
+cargo test --workspace --locked
+
+log "running VM scenarios"
+"$NFSCOPE_ROOT/scripts/vm-test.sh"
+log "all tests passed in $((SECONDS - start)) s"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the test kernel under QEMU (TCG) with virtme-ng and run one guest script.
+#
+#   scripts/vm-run.sh OUTDIR SCRIPT [ARGS...]
+#
+# The guest sees the host's root read-only over 9p (so host-installed tools and
+# host-built binaries work) and OUTDIR read-write. The guest's console goes to
+# OUTDIR/console.log and its dmesg to OUTDIR/dmesg.log. Exits with the script's
+# status; fails if the kernel logged BUG/WARNING/Oops/Call Trace/KASAN/soft
+# lockup/refcount_t trouble, or if the guest did not finish within
+# NFSCOPE_VM_TIMEOUT seconds (default 600).
+source "$(dirname "$0")/common.sh"
+
+[ $# -ge 2 ] || die "usage: $0 OUTDIR SCRIPT [ARGS...]"
+out=$(mkdir -p "$1" && cd "$1" && pwd)
+script=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+shift 2
+[ -x "$VNG_VENV/bin/vng" ] || die "virtme-ng missing: run scripts/install-deps.sh"
+KDIR=${KDIR:-$("$NFSCOPE_ROOT/scripts/build-kernel.sh" | tail -n1)}
+timeout_s=${NFSCOPE_VM_TIMEOUT:-600}
+
+rm -f "$out/rc" "$out/dmesg.log" "$out/console.log"
+args=$(printf ' %q' "$@")
+guest_cmd="$(printf %q "$NFSCOPE_ROOT/qemu-tests/guest-wrapper.sh") $(printf %q "$out") $(printf %q "$script")$args"
+
+# vng runs virtme-run by name: its venv must be on PATH.
+set +e
+PATH=$VNG_VENV/bin:$PATH timeout --kill-after=10 "$timeout_s" \
+	vng --run "$KDIR" --disable-kvm --force-9p --cpus 2 --memory 1G \
+	--rwdir "$out" -v -e "$guest_cmd" </dev/null >"$out/console.log" 2>&1
+vng_rc=$?
+set -e
+
+status=0
+if [ "$vng_rc" = 124 ] || [ "$vng_rc" = 137 ]; then
+	log "$(basename "$script"): the VM did not finish within ${timeout_s}s (console: $out/console.log)"
+	status=1
+elif [ ! -f "$out/rc" ]; then
+	log "$(basename "$script"): the guest never reported a result (vng exit $vng_rc); last console lines:"
+	tail -n 30 "$out/console.log" >&2
+	status=1
+else
+	status=$(cat "$out/rc")
+fi
+
+# The dmesg the guest saved, or the console when the guest died first.
+scan=$out/dmesg.log
+[ -s "$scan" ] || scan=$out/console.log
+if bad=$(grep -E 'BUG:|WARNING:|Oops|Call Trace|KASAN|soft lockup|refcount_t' "$scan"); then
+	log "$(basename "$script"): the kernel logged trouble ($scan):"
+	printf '%s\n' "$bad" | head -n 20 >&2
+	status=1
+fi
+exit "$status"

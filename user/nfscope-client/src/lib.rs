@@ -1,0 +1,97 @@
+//! A client for nfscope.ko's generic netlink family `nfscope`.
+//!
+//! [`Client::connect`] resolves the family; its methods send one command each
+//! and decode the reply into plain types. Errors say what to do next.
+
+mod netlink;
+mod status;
+
+pub use netlink::NetlinkError;
+pub use status::{HookCounter, Status};
+
+use netlink::{Attr, GenlSocket};
+use nfscope_codec::uapi;
+
+/// What can go wrong talking to the module.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "module not loaded: the kernel has no generic netlink family \"nfscope\" \
+         (load it: insmod nfscope.ko, or scripts/build-module.sh to build it)"
+    )]
+    ModuleNotLoaded,
+    #[error("{what} needs CAP_NET_ADMIN in this network namespace (run as root, or grant the capability)")]
+    PermissionDenied { what: &'static str },
+    #[error("the module rejected {what}: {source}")]
+    Rejected { what: &'static str, source: NetlinkError },
+    #[error("netlink: {0}")]
+    Netlink(#[from] NetlinkError),
+    #[error("the module's family speaks version {found}, this nfscope speaks {expected}: use matching module and CLI")]
+    VersionMismatch { found: u32, expected: u32 },
+}
+
+/// A connection to the module, in the caller's network namespace.
+pub struct Client {
+    sock: GenlSocket,
+    family: u16,
+}
+
+/// Configuration changes; `None` leaves a setting as it is.
+#[derive(Debug, Default, Clone)]
+pub struct ConfigChange {
+    pub hooks_enabled: Option<bool>,
+}
+
+impl Client {
+    /// Opens a generic netlink socket and resolves the `nfscope` family.
+    pub fn connect() -> Result<Self, Error> {
+        let mut sock = GenlSocket::open()?;
+        let family = match sock.resolve_family(uapi::family_name()) {
+            Ok(f) => f,
+            Err(e) if e.errno() == Some(nix::errno::Errno::ENOENT) => return Err(Error::ModuleNotLoaded),
+            Err(e) => return Err(e.into()),
+        };
+        if family.version != uapi::NFSCOPE_GENL_VERSION {
+            return Err(Error::VersionMismatch { found: family.version, expected: uapi::NFSCOPE_GENL_VERSION });
+        }
+        Ok(Self { sock, family: family.id })
+    }
+
+    /// Module version, configuration and counters of the caller's namespace.
+    pub fn status(&mut self) -> Result<Status, Error> {
+        let replies = self
+            .sock
+            .request(self.family, uapi::NFSCOPE_CMD_GET_STATUS as u8, &[])
+            .map_err(|e| classify(e, "GET_STATUS"))?;
+        let reply = replies.first().ok_or(NetlinkError::Protocol("GET_STATUS: no reply".into()))?;
+        Ok(Status::decode(reply)?)
+    }
+
+    /// Changes the caller's namespace configuration (needs CAP_NET_ADMIN).
+    pub fn set_config(&mut self, change: &ConfigChange) -> Result<(), Error> {
+        let mut attrs = Vec::new();
+        if let Some(on) = change.hooks_enabled {
+            attrs.push(Attr::u8(uapi::NFSCOPE_A_HOOKS_ENABLED as u16, on.into()));
+        }
+        self.set_config_raw(&attrs)
+    }
+
+    /// Sends SET_CONFIG with exactly `attrs`, for tools that test the module's
+    /// input checks.
+    pub fn set_config_raw(&mut self, attrs: &[Attr]) -> Result<(), Error> {
+        self.sock
+            .request(self.family, uapi::NFSCOPE_CMD_SET_CONFIG as u8, attrs)
+            .map_err(|e| classify(e, "SET_CONFIG"))?;
+        Ok(())
+    }
+}
+
+fn classify(e: NetlinkError, what: &'static str) -> Error {
+    match e.errno() {
+        Some(nix::errno::Errno::EPERM) => Error::PermissionDenied { what },
+        Some(_) => Error::Rejected { what, source: e },
+        None => Error::Netlink(e),
+    }
+}
+
+pub use netlink::Attr as RawAttr;

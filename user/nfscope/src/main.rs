@@ -1,0 +1,67 @@
+//! The `nfscope` command: thin glue from subcommands to `nfscope-client` and
+//! to output formats.
+
+mod output;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+use nfscope_client::{Client, ConfigChange};
+
+#[derive(Parser)]
+#[command(name = "nfscope", version, about = "Why packets die, and who the client really is")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show the module's version, configuration and hook counters for this
+    /// network namespace.
+    Status {
+        /// One JSON object (with a schema version) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change this network namespace's configuration (needs CAP_NET_ADMIN).
+    Config {
+        /// Whether the module's netfilter hooks do their work.
+        #[arg(long, value_enum)]
+        hooks: Option<OnOff>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OnOff {
+    On,
+    Off,
+}
+
+fn main() {
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("nfscope: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Status { json } => {
+            let status = Client::connect()?.status()?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                output::status_json(&mut out, &status)?;
+            } else {
+                output::status_table(&mut out, &status)?;
+            }
+        }
+        Command::Config { hooks } => {
+            let change = ConfigChange { hooks_enabled: hooks.map(|h| matches!(h, OnOff::On)) };
+            if change.hooks_enabled.is_none() {
+                anyhow::bail!("nothing to change: pass --hooks on|off");
+            }
+            Client::connect()?.set_config(&change)?;
+        }
+    }
+    Ok(())
+}
