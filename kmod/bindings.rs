@@ -14,6 +14,7 @@
     unreachable_pub,
     unsafe_op_in_unsafe_fn,
     clippy::all,
+    clippy::pedantic,
     clippy::undocumented_unsafe_blocks
 )]
 

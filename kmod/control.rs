@@ -18,7 +18,8 @@ impl GenlHandler for Control {
         match request.cmd() {
             uapi::CMD_GET_STATUS => get_status(state, request),
             uapi::CMD_SET_CONFIG => set_config(state, request),
-            _ => Err(EOPNOTSUPP),
+            // Genetlink only calls us for the commands the shim registers.
+            _ => Err(EINVAL),
         }
     }
 }
@@ -48,15 +49,18 @@ fn put_status(state: &NetnsState, reply: &mut Reply<'_>) -> Result {
     Ok(())
 }
 
-/// Applies every configuration attribute present; the policy has already
-/// checked their types and ranges. A request with none is an error.
+/// Applies the configuration attributes present, after checking all of them:
+/// a request with a bad value, or with none, changes nothing. The policy has
+/// already checked types and lengths.
 fn set_config(state: &NetnsState, request: &Request<'_>) -> Result {
-    let hooks_enabled = request.attr_u8(uapi::A_HOOKS_ENABLED);
-    if hooks_enabled.is_none() {
+    let hooks_enabled = match request.attr_u8(uapi::A_HOOKS_ENABLED) {
+        Some(v @ (0 | 1)) => Some(v == 1),
+        Some(_) => return Err(request.invalid_attr(uapi::A_HOOKS_ENABLED, c"hooks_enabled must be 0 or 1")),
+        None => None,
+    };
+    let Some(enabled) = hooks_enabled else {
         return Err(request.invalid(c"SET_CONFIG needs a configuration attribute (NFSCOPE_A_HOOKS_ENABLED)"));
-    }
-    if let Some(enabled) = hooks_enabled {
-        state.set_hooks_enabled(enabled != 0);
-    }
+    };
+    state.set_hooks_enabled(enabled);
     Ok(())
 }

@@ -42,7 +42,8 @@ u32 nfscope_skb_len(const struct sk_buff *skb)
 }
 
 static const struct nla_policy nfscope_policy[NFSCOPE_A_MAX + 1] = {
-	[NFSCOPE_A_HOOKS_ENABLED] = NLA_POLICY_MAX(NLA_U8, 1),
+	/* Values are checked in Rust: range failures here would be -ERANGE. */
+	[NFSCOPE_A_HOOKS_ENABLED] = { .type = NLA_U8 },
 };
 
 static const struct genl_multicast_group nfscope_mcgrps[] = {
@@ -102,7 +103,11 @@ const struct nlattr *nfscope_genl_attr(const struct genl_info *info, u32 type)
 void nfscope_genl_set_err_msg(struct genl_info *info, const char *msg,
 			      const struct nlattr *bad_attr)
 {
-	NL_SET_ERR_MSG_ATTR(info->extack, bad_attr, msg);
+	/* NL_SET_ERR_MSG_ATTR() needs a literal; msg is static (Rust c"..."). */
+	if (info->extack) {
+		info->extack->_msg = msg;
+		info->extack->bad_attr = bad_attr;
+	}
 }
 
 u8 nfscope_nla_get_u8(const struct nlattr *nla)

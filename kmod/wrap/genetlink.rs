@@ -106,6 +106,14 @@ impl Request<'_> {
         EINVAL
     }
 
+    /// Like [`Request::invalid`], pointing extack at attribute `kind`.
+    pub(crate) fn invalid_attr(&self, kind: u32, msg: &'static CStr) -> Error {
+        // SAFETY: `info` is live; `msg` is static; the attribute pointer is
+        // null or points into the request, which outlives the extack.
+        unsafe { bindings::nfscope_genl_set_err_msg(self.info, msg.as_char_ptr(), self.attr(kind)) };
+        EINVAL
+    }
+
     /// Starts the reply to this request.
     pub(crate) fn reply(&self) -> Result<Reply<'_>> {
         let mut hdr = core::ptr::null_mut();

@@ -41,7 +41,7 @@ impl Packet<'_> {
 
     /// Hook point (`NF_INET_*`).
     pub(crate) fn hooknum(&self) -> u32 {
-        self.state.hook as u32
+        u32::from(self.state.hook)
     }
 
     /// Length of the packet's data (`skb->len`).

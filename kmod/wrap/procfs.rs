@@ -41,8 +41,13 @@ impl ProcDir {
     /// Creates `/proc/net/<name>` in `net`. Process context.
     pub(crate) fn new(net: &Net, name: &'static CStr) -> Result<Self> {
         let parent = net.proc_dir();
-        // SAFETY: `parent` is the namespace's live `/proc/net`; `name` is a static string.
-        let dir = unsafe { bindings::proc_mkdir(name.as_char_ptr(), parent) };
+        // procfs finds a file's namespace in its directory's data (`PDE_NET`),
+        // so the directory carries `net`.
+        // SAFETY: `parent` is the namespace's live `/proc/net`; `name` is a
+        // static string; `net` outlives the directory (removed on drop).
+        let dir = unsafe {
+            bindings::proc_mkdir_data(name.as_char_ptr(), 0, parent, net.as_ptr().cast())
+        };
         if dir.is_null() {
             return Err(ENOMEM);
         }
