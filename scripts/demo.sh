@@ -15,5 +15,5 @@ log "booting the test kernel (QEMU TCG) and running qemu-tests/demo/demo.sh"
 status=0
 "$NFSCOPE_ROOT/scripts/vm-run.sh" "$out" "$NFSCOPE_ROOT/qemu-tests/demo/demo.sh" || status=$?
 # The scenario's own output, without the kernel's console lines.
-grep -vE '^\[ *[0-9]+\.[0-9]+\]|^virtme|^\s*$' "$out/console.log" | sed -n '/^== /,$p'
+sed -n '/^== /,/^== end of demo/p' "$out/console.log" | grep -vE '^\[ *[0-9]+\.[0-9]+\]'
 exit "$status"

@@ -26,3 +26,4 @@ ip netns exec client "$NFSCOPE_BIN" status --json
 step "cat /proc/net/nfscope/status (server)"
 ip netns exec server cat /proc/net/nfscope/status
 unload_module
+echo "== end of demo"
