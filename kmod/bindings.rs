@@ -13,6 +13,7 @@
     non_upper_case_globals,
     unreachable_pub,
     unsafe_op_in_unsafe_fn,
+    unnecessary_transmutes,
     clippy::all,
     clippy::pedantic,
     clippy::undocumented_unsafe_blocks

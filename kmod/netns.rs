@@ -5,10 +5,15 @@
 
 use crate::counters::HookCounters;
 use crate::status::StatusFile;
+use crate::toa::{Cidr, ToaState};
+use crate::toa_views::{ToaFile, ToaStatsFile};
+use crate::wrap::kretprobe::GetnameHook;
 use crate::wrap::net::Net;
 use crate::wrap::netfilter::{HookRegistration, PacketHook, Packet, Verdict};
 use crate::wrap::pernet::{PernetId, PernetState};
 use crate::wrap::procfs::ProcDir;
+use crate::wrap::sock::SockTuple;
+use crate::wrap::tracepoint::SockStateHook;
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::SetOnce;
@@ -17,10 +22,12 @@ use kernel::sync::SetOnce;
 pub(crate) struct Defaults {
     pub(crate) hooks_enabled: bool,
     pub(crate) hook_priority: i32,
+    pub(crate) toa_capacity: u32,
 }
 
 static DEFAULT_HOOKS_ENABLED: Atomic<bool> = Atomic::new(true);
 static HOOK_PRIORITY: Atomic<i32> = Atomic::new(i32::MIN);
+static TOA_CAPACITY: Atomic<u32> = Atomic::new(65536);
 /// Namespaces that currently have a [`NetnsState`].
 static NETNS_COUNT: Atomic<u32> = Atomic::new(0);
 static NETNS_ID: PernetId = PernetId::new();
@@ -29,6 +36,20 @@ static NETNS_ID: PernetId = PernetId::new();
 pub(crate) fn set_defaults(defaults: Defaults) {
     DEFAULT_HOOKS_ENABLED.store(defaults.hooks_enabled, Relaxed);
     HOOK_PRIORITY.store(defaults.hook_priority, Relaxed);
+    TOA_CAPACITY.store(defaults.toa_capacity, Relaxed);
+}
+
+/// The `toa_trust=` parameter as prefixes; `Err` names the first bad item.
+pub(crate) fn default_trust() -> Result<KVec<Cidr>, &'static str> {
+    let mut list = KVec::new();
+    for item in crate::params::toa_trust().split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let cidr = Cidr::parse(item).ok_or(item)?;
+        if list.len() >= crate::toa::MAX_TRUST {
+            return Err(item);
+        }
+        list.push(cidr, GFP_KERNEL).map_err(|_| item)?;
+    }
+    Ok(list)
 }
 
 pub(crate) fn netns_count() -> u32 {
@@ -44,6 +65,7 @@ pub(crate) struct NetnsState {
     hook_priority: i32,
     hooks_enabled: Atomic<bool>,
     pub(crate) counters: HookCounters,
+    pub(crate) toa: ToaState,
 }
 
 impl NetnsState {
@@ -70,6 +92,9 @@ impl PernetState for NetnsState {
     }
 
     fn new(net: &Net) -> Result<Self> {
+        // Checked at module load, so this only fails on allocation.
+        let trust = default_trust().map_err(|_| EINVAL)?;
+        let toa = ToaState::new(&trust, TOA_CAPACITY.load(Relaxed) as usize)?;
         NETNS_COUNT.add(1, Relaxed);
         Ok(Self {
             hooks: SetOnce::new(),
@@ -78,12 +103,15 @@ impl PernetState for NetnsState {
             hook_priority: HOOK_PRIORITY.load(Relaxed),
             hooks_enabled: Atomic::new(DEFAULT_HOOKS_ENABLED.load(Relaxed)),
             counters: HookCounters::new(),
+            toa,
         })
     }
 
     fn attach(&self, net: &Net) -> Result {
         let dir = ProcDir::new(net, c"nfscope")?;
         dir.add_file::<StatusFile>(c"status")?;
+        dir.add_file::<ToaFile>(c"toa")?;
+        dir.add_file::<ToaStatsFile>(c"toa_stats")?;
         self.proc.populate(dir);
         self.hooks.populate(HookRegistration::new::<Self>(net, self.hook_priority)?);
         Ok(())
@@ -91,11 +119,27 @@ impl PernetState for NetnsState {
 }
 
 impl PacketHook for NetnsState {
+    /// Counting obeys `hooks_enabled`; TOA decoding (LOCAL_IN only) always runs.
     fn on_packet(&self, packet: &Packet<'_>) -> Verdict {
         if self.hooks_enabled() {
             self.counters.record(packet.pf(), packet.hooknum(), packet.len());
         }
+        if packet.hooknum() == crate::wrap::netfilter::LOCAL_IN {
+            self.toa.on_packet(packet);
+        }
         Verdict::Accept
+    }
+}
+
+impl GetnameHook for NetnsState {
+    fn on_getname(&self, sock: &SockTuple, addr: &mut [u8], _peer: i32) {
+        self.toa.on_getname(sock, addr);
+    }
+}
+
+impl SockStateHook for NetnsState {
+    fn on_sock_state(&self, sock: &SockTuple, _old: i32, new: i32) {
+        self.toa.on_sock_state(sock, new);
     }
 }
 

@@ -10,14 +10,22 @@ mod bindings;
 mod control;
 mod counters;
 mod netns;
+mod params;
 mod status;
+mod toa;
+#[allow(dead_code, unreachable_pub)]
+#[path = "codec/src/toa.rs"]
+mod toa_codec;
+mod toa_views;
 mod uapi;
 mod wrap;
 
 use control::Control;
 use netns::{Defaults, NetnsState};
 use wrap::genetlink::FamilyRegistration;
+use wrap::kretprobe::GetnameProbe;
 use wrap::pernet::PernetRegistration;
+use wrap::tracepoint::{probe_inet_sock_set_state, TracepointProbe};
 
 /// The module's version, reported over netlink and in procfs.
 pub(crate) const MODULE_VERSION: &CStr = c"0.1.0";
@@ -37,13 +45,20 @@ module! {
             default: -2147483648,
             description: "Netfilter priority of nfscope's hooks (default NF_IP_PRI_FIRST)",
         },
+        toa_table_size: u32 {
+            default: 65536,
+            description: "Most TOA entries kept per netns; when full the smallest key is evicted",
+        },
     },
 }
 
 struct Nfscope {
-    // Dropped in declaration order: the family first, so no request can reach
-    // per-namespace state that is being torn down.
+    // Dropped in declaration order: everything that looks up per-namespace
+    // state (requests, probes) goes before that state does.
     _genl: FamilyRegistration<Control>,
+    _getname4: GetnameProbe<NetnsState>,
+    _getname6: GetnameProbe<NetnsState>,
+    _sock_state: TracepointProbe,
     _pernet: PernetRegistration<NetnsState>,
 }
 
@@ -54,13 +69,32 @@ impl kernel::Module for Nfscope {
             pr_err!("enable={} is invalid: use 0 or 1\n", enable);
             return Err(EINVAL);
         }
+        if let Err(item) = netns::default_trust() {
+            pr_err!("toa_trust: '{}' is not an address or prefix (or more than 64 given)\n", item);
+            return Err(EINVAL);
+        }
+        let toa_capacity = *module_parameters::toa_table_size.value();
+        if toa_capacity == 0 {
+            pr_err!("toa_table_size must be at least 1\n");
+            return Err(EINVAL);
+        }
         netns::set_defaults(Defaults {
             hooks_enabled: enable == 1,
             hook_priority: *module_parameters::hook_priority.value(),
+            toa_capacity,
         });
         let pernet = PernetRegistration::<NetnsState>::new()?;
+        let sock_state = probe_inet_sock_set_state::<NetnsState>()?;
+        let getname6 = GetnameProbe::new(c"inet6_getname")?;
+        let getname4 = GetnameProbe::new(c"inet_getname")?;
         let genl = FamilyRegistration::<Control>::new()?;
         pr_info!("nfscope {} loaded\n", MODULE_VERSION.to_str().unwrap_or("?"));
-        Ok(Self { _genl: genl, _pernet: pernet })
+        Ok(Self {
+            _genl: genl,
+            _getname4: getname4,
+            _getname6: getname6,
+            _sock_state: sock_state,
+            _pernet: pernet,
+        })
     }
 }

@@ -11,6 +11,11 @@ pub(crate) const GENL_VERSION: u32 = b::NFSCOPE_GENL_VERSION;
 
 pub(crate) const CMD_GET_STATUS: u8 = b::NFSCOPE_CMD_GET_STATUS as u8;
 pub(crate) const CMD_SET_CONFIG: u8 = b::NFSCOPE_CMD_SET_CONFIG as u8;
+pub(crate) const CMD_TOA_GET: u8 = b::NFSCOPE_CMD_TOA_GET as u8;
+pub(crate) const CMD_TOA_GET_STATS: u8 = b::NFSCOPE_CMD_TOA_GET_STATS as u8;
+pub(crate) const CMD_TOA_TRUST_ADD: u8 = b::NFSCOPE_CMD_TOA_TRUST_ADD as u8;
+pub(crate) const CMD_TOA_TRUST_DEL: u8 = b::NFSCOPE_CMD_TOA_TRUST_DEL as u8;
+pub(crate) const CMD_TOA_SET_KIND: u8 = b::NFSCOPE_CMD_TOA_SET_KIND as u8;
 
 pub(crate) const A_PAD: u32 = b::NFSCOPE_A_PAD;
 pub(crate) const A_MODULE_VERSION: u32 = b::NFSCOPE_A_MODULE_VERSION;
@@ -20,6 +25,31 @@ pub(crate) const A_HOOK_PRIORITY: u32 = b::NFSCOPE_A_HOOK_PRIORITY;
 pub(crate) const A_COUNTERS: u32 = b::NFSCOPE_A_COUNTERS;
 pub(crate) const A_COUNTER: u32 = b::NFSCOPE_A_COUNTER;
 pub(crate) const A_NETNS_COUNT: u32 = b::NFSCOPE_A_NETNS_COUNT;
+pub(crate) const A_TOA_ENTRY: u32 = b::NFSCOPE_A_TOA_ENTRY;
+pub(crate) const A_TOA_STATS: u32 = b::NFSCOPE_A_TOA_STATS;
+pub(crate) const A_TOA_TRUST: u32 = b::NFSCOPE_A_TOA_TRUST;
+pub(crate) const A_CIDR: u32 = b::NFSCOPE_A_CIDR;
+pub(crate) const A_ADDR: u32 = b::NFSCOPE_A_ADDR;
+pub(crate) const A_PREFIX_LEN: u32 = b::NFSCOPE_A_PREFIX_LEN;
+pub(crate) const A_TOA_KIND: u32 = b::NFSCOPE_A_TOA_KIND;
+pub(crate) const A_TOA_LAYOUTS: u32 = b::NFSCOPE_A_TOA_LAYOUTS;
+pub(crate) const A_TOA_KIND_MAP: u32 = b::NFSCOPE_A_TOA_KIND_MAP;
+
+pub(crate) const TOA_A_SADDR: u32 = b::NFSCOPE_TOA_A_SADDR;
+pub(crate) const TOA_A_SPORT: u32 = b::NFSCOPE_TOA_A_SPORT;
+pub(crate) const TOA_A_DADDR: u32 = b::NFSCOPE_TOA_A_DADDR;
+pub(crate) const TOA_A_DPORT: u32 = b::NFSCOPE_TOA_A_DPORT;
+pub(crate) const TOA_A_CLIENT_ADDR: u32 = b::NFSCOPE_TOA_A_CLIENT_ADDR;
+pub(crate) const TOA_A_CLIENT_PORT: u32 = b::NFSCOPE_TOA_A_CLIENT_PORT;
+pub(crate) const TOA_A_VIP_ADDR: u32 = b::NFSCOPE_TOA_A_VIP_ADDR;
+pub(crate) const TOA_A_VIP_PORT: u32 = b::NFSCOPE_TOA_A_VIP_PORT;
+pub(crate) const TOA_A_VPC_ID: u32 = b::NFSCOPE_TOA_A_VPC_ID;
+pub(crate) const TOA_A_KIND: u32 = b::NFSCOPE_TOA_A_KIND;
+pub(crate) const TOA_A_LEN: u32 = b::NFSCOPE_TOA_A_LEN;
+pub(crate) const TOA_A_LAYOUT: u32 = b::NFSCOPE_TOA_A_LAYOUT;
+pub(crate) const TOA_A_AGE_MS: u32 = b::NFSCOPE_TOA_A_AGE_MS;
+pub(crate) const TOA_A_PAD: u32 = b::NFSCOPE_TOA_A_PAD;
+pub(crate) const TOA_STAT_PAD: u32 = b::NFSCOPE_TOA_STAT_PAD;
 
 pub(crate) const COUNTER_A_PAD: u32 = b::NFSCOPE_COUNTER_A_PAD;
 pub(crate) const COUNTER_A_FAMILY: u32 = b::NFSCOPE_COUNTER_A_FAMILY;

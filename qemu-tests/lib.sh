@@ -77,3 +77,26 @@ traffic() { local ns=$1; shift; ip netns exec "$ns" "$PY" "$NFSCOPE_ROOT/qemu-te
 
 # genl NS ARGS...: raw generic netlink requests (qemu-tests/lib/genl.py) in NS.
 genl() { local ns=$1; shift; ip netns exec "$ns" "$PY" "$NFSCOPE_ROOT/qemu-tests/lib/genl.py" "$@"; }
+
+# toa_setup: namespaces lb (balancer, 198.18.2.1 / 2001:db8:2::1) and be
+# (backend, .2 / ::2); lb drops the RSTs its kernel would send for the
+# connections toa_conn.py crafts.
+toa_setup() {
+	make_ns lb
+	make_ns be
+	link_ns lb be 2
+	ip netns exec lb nft -f - <<-'NFT'
+		table inet craft {
+			chain out { type filter hook output priority 0; tcp flags rst drop; }
+		}
+	NFT
+}
+
+# toa_conn ARGS...: one crafted connection (qemu-tests/lib/toa_conn.py).
+toa_conn() { "$PY" "$NFSCOPE_ROOT/qemu-tests/lib/toa_conn.py" --lb-ns lb --be-ns be "$@"; }
+
+# toa_stat NAME: a counter of /proc/net/nfscope/toa_stats in be.
+toa_stat() { ip netns exec be awk -v n="$1" '$1 == n {print $2}' /proc/net/nfscope/toa_stats; }
+
+# json_path JSON EXPR: a Python expression over `j`, the parsed JSON.
+json_path() { "$PY" -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }

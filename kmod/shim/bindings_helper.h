@@ -3,9 +3,12 @@
  * What bindgen generates Rust declarations for (see Kbuild): the kernel APIs
  * nfscope's safe wrappers call, the shim's prototypes and the UAPI.
  */
+#include <linux/kprobes.h>
 #include <linux/netfilter.h>
 #include <linux/proc_fs.h>
 #include <linux/skbuff.h>
+#include <linux/tracepoint.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
 
 #include "../include/uapi/nfscope.h"

@@ -4,7 +4,13 @@
  * one-line call of a static inline helper or macro; the generic netlink tables
  * are declared here because the kernel builds them with macros (NLA_POLICY_*).
  */
+#include <linux/kprobes.h>
+#include <linux/moduleparam.h>
 #include <linux/netdevice.h>
+#include <linux/tracepoint.h>
+#include <net/inet_sock.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/skbuff.h>
@@ -41,9 +47,111 @@ u32 nfscope_skb_len(const struct sk_buff *skb)
 	return skb->len;
 }
 
+s32 nfscope_skb_network_offset(const struct sk_buff *skb)
+{
+	return skb_network_offset(skb);
+}
+
+struct sock *nfscope_socket_sk(const struct socket *sock)
+{
+	return sock->sk;
+}
+
+struct net *nfscope_sock_tuple(const struct sock *sk, struct nfscope_sock_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->protocol = sk->sk_protocol;
+	t->net_refcnt = sk->sk_net_refcnt;
+	t->state = sk->sk_state;
+	t->peer_port = ntohs(sk->sk_dport);
+	/* Not sk_num: inet_put_port() zeroes it before the TCP_CLOSE tracepoint. */
+	t->local_port = ntohs(inet_sk(sk)->inet_sport);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+		t->family = AF_INET6;
+		memcpy(t->peer_addr, &sk->sk_v6_daddr, 16);
+		memcpy(t->local_addr, &sk->sk_v6_rcv_saddr, 16);
+		return sock_net(sk);
+	}
+#endif
+	t->family = AF_INET;
+	memcpy(t->peer_addr, &sk->sk_daddr, 4);
+	memcpy(t->local_addr, &sk->sk_rcv_saddr, 4);
+	return sock_net(sk);
+}
+
+void nfscope_spin_lock_bh(spinlock_t *lock)
+{
+	spin_lock_bh(lock);
+}
+
+void nfscope_spin_unlock_bh(spinlock_t *lock)
+{
+	spin_unlock_bh(lock);
+}
+
+int nfscope_spin_trylock_bh(spinlock_t *lock)
+{
+	return spin_trylock_bh(lock);
+}
+
+struct nfscope_tp_search {
+	const char *name;
+	struct tracepoint *found;
+};
+
+static void nfscope_tp_match(struct tracepoint *tp, void *priv)
+{
+	struct nfscope_tp_search *s = priv;
+
+	if (!strcmp(tp->name, s->name))
+		s->found = tp;
+}
+
+struct tracepoint *nfscope_tracepoint_find(const char *name)
+{
+	struct nfscope_tp_search s = { .name = name };
+
+	for_each_kernel_tracepoint(nfscope_tp_match, &s);
+	return s.found;
+}
+
+void nfscope_tracepoint_synchronize_unregister(void)
+{
+	tracepoint_synchronize_unregister();
+}
+
+void *nfscope_kretprobe_data(struct kretprobe_instance *ri)
+{
+	return ri->data;
+}
+
+u64 nfscope_regs_arg(struct pt_regs *regs, u32 n)
+{
+	return regs_get_kernel_argument(regs, n);
+}
+
+s64 nfscope_regs_return_value(struct pt_regs *regs)
+{
+	return regs_return_value(regs);
+}
+
+static char nfscope_toa_trust[1024];
+module_param_string(toa_trust, nfscope_toa_trust, sizeof(nfscope_toa_trust), 0444);
+MODULE_PARM_DESC(toa_trust, "Trusted TOA senders in every netns: comma-separated CIDRs (empty: trust all)");
+
+const char *nfscope_param_toa_trust(void)
+{
+	return nfscope_toa_trust;
+}
+
 static const struct nla_policy nfscope_policy[NFSCOPE_A_MAX + 1] = {
 	/* Values are checked in Rust: range failures here would be -ERANGE. */
 	[NFSCOPE_A_HOOKS_ENABLED] = { .type = NLA_U8 },
+	[NFSCOPE_A_ADDR] = { .type = NLA_BINARY, .len = 16 },
+	[NFSCOPE_A_PREFIX_LEN] = { .type = NLA_U8 },
+	[NFSCOPE_A_TOA_KIND] = { .type = NLA_U8 },
+	[NFSCOPE_A_TOA_LAYOUTS] = { .type = NLA_U32 },
 };
 
 static const struct genl_multicast_group nfscope_mcgrps[] = {
@@ -54,7 +162,18 @@ static const struct genl_multicast_group nfscope_mcgrps[] = {
 static struct genl_small_ops nfscope_ops[] = {
 	{ .cmd = NFSCOPE_CMD_GET_STATUS },
 	{ .cmd = NFSCOPE_CMD_SET_CONFIG, .flags = GENL_UNS_ADMIN_PERM },
+	{ .cmd = NFSCOPE_CMD_TOA_GET },
+	{ .cmd = NFSCOPE_CMD_TOA_GET_STATS },
+	{ .cmd = NFSCOPE_CMD_TOA_TRUST_ADD, .flags = GENL_UNS_ADMIN_PERM },
+	{ .cmd = NFSCOPE_CMD_TOA_TRUST_DEL, .flags = GENL_UNS_ADMIN_PERM },
+	{ .cmd = NFSCOPE_CMD_TOA_SET_KIND, .flags = GENL_UNS_ADMIN_PERM },
 };
+
+/* Commands answered by a dump (several messages) rather than one reply. */
+static bool nfscope_cmd_is_dump(u8 cmd)
+{
+	return cmd == NFSCOPE_CMD_TOA_GET;
+}
 
 static struct genl_family nfscope_family = {
 	.name = NFSCOPE_GENL_NAME,
@@ -71,13 +190,53 @@ static struct genl_family nfscope_family = {
 	.n_mcgrps = ARRAY_SIZE(nfscope_mcgrps),
 };
 
-int nfscope_genl_register(nfscope_genl_doit_t doit)
+int nfscope_genl_register(nfscope_genl_doit_t doit, nfscope_genl_dumpit_t dumpit)
 {
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(nfscope_ops); i++)
-		nfscope_ops[i].doit = doit;
+	for (i = 0; i < ARRAY_SIZE(nfscope_ops); i++) {
+		if (nfscope_cmd_is_dump(nfscope_ops[i].cmd))
+			nfscope_ops[i].dumpit = dumpit;
+		else
+			nfscope_ops[i].doit = doit;
+	}
 	return genl_register_family(&nfscope_family);
+}
+
+struct net *nfscope_dump_net(struct netlink_callback *cb)
+{
+	return sock_net(cb->skb->sk);
+}
+
+u8 nfscope_dump_cmd(struct netlink_callback *cb)
+{
+	return genl_dumpit_info(cb)->op.cmd;
+}
+
+u64 nfscope_dump_cursor(struct netlink_callback *cb)
+{
+	return cb->args[0];
+}
+
+void nfscope_dump_set_cursor(struct netlink_callback *cb, u64 cursor)
+{
+	cb->args[0] = cursor;
+}
+
+void *nfscope_dump_msg_start(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			   &nfscope_family, NLM_F_MULTI, genl_dumpit_info(cb)->op.cmd);
+}
+
+void nfscope_dump_msg_end(struct sk_buff *skb, void *hdr)
+{
+	genlmsg_end(skb, hdr);
+}
+
+void nfscope_dump_msg_cancel(struct sk_buff *skb, void *hdr)
+{
+	genlmsg_cancel(skb, hdr);
 }
 
 void nfscope_genl_unregister(void)
@@ -108,6 +267,16 @@ void nfscope_genl_set_err_msg(struct genl_info *info, const char *msg,
 		info->extack->_msg = msg;
 		info->extack->bad_attr = bad_attr;
 	}
+}
+
+u32 nfscope_nla_len(const struct nlattr *nla)
+{
+	return nla_len(nla);
+}
+
+const void *nfscope_nla_data(const struct nlattr *nla)
+{
+	return nla_data(nla);
 }
 
 u8 nfscope_nla_get_u8(const struct nlattr *nla)
@@ -148,6 +317,21 @@ void nfscope_genl_msg_free(struct sk_buff *skb)
 int nfscope_nla_put_u8(struct sk_buff *skb, u32 type, u8 value)
 {
 	return nla_put_u8(skb, type, value);
+}
+
+int nfscope_nla_put_u16(struct sk_buff *skb, u32 type, u16 value)
+{
+	return nla_put_u16(skb, type, value);
+}
+
+int nfscope_nla_put(struct sk_buff *skb, u32 type, u32 len, const void *data)
+{
+	return nla_put(skb, type, len, data);
+}
+
+void nfscope_nla_nest_cancel(struct sk_buff *skb, struct nlattr *nest)
+{
+	nla_nest_cancel(skb, nest);
 }
 
 int nfscope_nla_put_u32(struct sk_buff *skb, u32 type, u32 value)

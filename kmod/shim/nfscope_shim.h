@@ -10,6 +10,7 @@
 #ifndef NFSCOPE_SHIM_H
 #define NFSCOPE_SHIM_H
 
+#include <linux/spinlock_types.h>
 #include <linux/types.h>
 
 struct net;
@@ -27,15 +28,57 @@ struct net *nfscope_seq_file_single_net(struct seq_file *seq);
 
 /* sk_buff */
 u32 nfscope_skb_len(const struct sk_buff *skb);
+s32 nfscope_skb_network_offset(const struct sk_buff *skb);
+
+/* sockets: a TCP/UDP socket's connection, IPv4-mapped IPv6 reported as IPv4 */
+struct nfscope_sock_tuple {
+	u8 family;		/* AF_INET or AF_INET6 */
+	u8 protocol;		/* IPPROTO_* */
+	u8 net_refcnt;		/* the socket holds a reference on its netns */
+	u8 state;		/* TCP_* */
+	u16 peer_port;		/* host order */
+	u16 local_port;		/* host order */
+	u8 peer_addr[16];	/* IPv4 in the first 4 bytes */
+	u8 local_addr[16];
+};
+struct socket;
+struct sock;
+struct sock *nfscope_socket_sk(const struct socket *sock);
+struct net *nfscope_sock_tuple(const struct sock *sk, struct nfscope_sock_tuple *t);
+
+/* locks taken in softirq and process context */
+
+void nfscope_spin_lock_bh(spinlock_t *lock);
+void nfscope_spin_unlock_bh(spinlock_t *lock);
+int nfscope_spin_trylock_bh(spinlock_t *lock);
+
+/* tracepoints by name (for those not exported as register_trace_*) */
+struct tracepoint;
+struct tracepoint *nfscope_tracepoint_find(const char *name);
+void nfscope_tracepoint_synchronize_unregister(void);
+
+/* kretprobes */
+struct kretprobe_instance;
+struct pt_regs;
+void *nfscope_kretprobe_data(struct kretprobe_instance *ri);
+u64 nfscope_regs_arg(struct pt_regs *regs, u32 n);
+s64 nfscope_regs_return_value(struct pt_regs *regs);
+
+/* module parameters Rust's module! cannot declare (strings) */
+const char *nfscope_param_toa_trust(void);
 
 /* generic netlink: the family, its ops and policy are tables in the shim */
 typedef int (*nfscope_genl_doit_t)(struct sk_buff *skb, struct genl_info *info);
-int nfscope_genl_register(nfscope_genl_doit_t doit);
+struct netlink_callback;
+typedef int (*nfscope_genl_dumpit_t)(struct sk_buff *skb, struct netlink_callback *cb);
+int nfscope_genl_register(nfscope_genl_doit_t doit, nfscope_genl_dumpit_t dumpit);
 void nfscope_genl_unregister(void);
 
 u8 nfscope_genl_cmd(const struct genl_info *info);
 struct net *nfscope_genl_net(const struct genl_info *info);
 const struct nlattr *nfscope_genl_attr(const struct genl_info *info, u32 type);
+u32 nfscope_nla_len(const struct nlattr *nla);
+const void *nfscope_nla_data(const struct nlattr *nla);
 void nfscope_genl_set_err_msg(struct genl_info *info, const char *msg,
 			      const struct nlattr *bad_attr);
 
@@ -46,7 +89,18 @@ u32 nfscope_nla_get_u32(const struct nlattr *nla);
 struct sk_buff *nfscope_genl_reply_new(struct genl_info *info, void **hdr);
 int nfscope_genl_reply_send(struct sk_buff *skb, void *hdr, struct genl_info *info);
 void nfscope_genl_msg_free(struct sk_buff *skb);
+/* Dumps: the cursor is cb->args[0]; messages are NLM_F_MULTI. */
+struct net *nfscope_dump_net(struct netlink_callback *cb);
+u8 nfscope_dump_cmd(struct netlink_callback *cb);
+u64 nfscope_dump_cursor(struct netlink_callback *cb);
+void nfscope_dump_set_cursor(struct netlink_callback *cb, u64 cursor);
+void *nfscope_dump_msg_start(struct sk_buff *skb, struct netlink_callback *cb);
+void nfscope_dump_msg_end(struct sk_buff *skb, void *hdr);
+void nfscope_dump_msg_cancel(struct sk_buff *skb, void *hdr);
 int nfscope_nla_put_u8(struct sk_buff *skb, u32 type, u8 value);
+int nfscope_nla_put_u16(struct sk_buff *skb, u32 type, u16 value);
+int nfscope_nla_put(struct sk_buff *skb, u32 type, u32 len, const void *data);
+void nfscope_nla_nest_cancel(struct sk_buff *skb, struct nlattr *nest);
 int nfscope_nla_put_u32(struct sk_buff *skb, u32 type, u32 value);
 int nfscope_nla_put_s32(struct sk_buff *skb, u32 type, s32 value);
 int nfscope_nla_put_u64(struct sk_buff *skb, u32 type, u64 value, u32 pad);

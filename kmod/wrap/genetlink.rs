@@ -23,6 +23,12 @@ pub(crate) trait GenlHandler {
     /// Handles one request. Process context (may sleep); requests run in
     /// parallel (`parallel_ops`).
     fn doit(state: &Self::State, request: &Request<'_>) -> Result;
+
+    /// Continues a dump (commands the shim marks as dumps): adds messages
+    /// from `dump.cursor()` on, until done or the buffer is full
+    /// ([`Dump::add`] fails with `EMSGSIZE`), and moves the cursor. Process
+    /// context.
+    fn dump(state: &Self::State, dump: &mut Dump<'_>) -> Result;
 }
 
 /// A registered family.
@@ -41,7 +47,9 @@ impl<H: GenlHandler> FamilyRegistration<H> {
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: `doit_callback::<H>` has the `doit` signature; the shim's
         // tables are static.
-        to_result(unsafe { bindings::nfscope_genl_register(Some(doit_callback::<H>)) })?;
+        to_result(unsafe {
+            bindings::nfscope_genl_register(Some(doit_callback::<H>), Some(dumpit_callback::<H>))
+        })?;
         Ok(Self { _handler: PhantomData })
     }
 }
@@ -74,6 +82,72 @@ unsafe extern "C" fn doit_callback<H: GenlHandler>(
     })
 }
 
+/// # Safety
+///
+/// Called by genetlink with a live `skb` and dump callback for our family.
+unsafe extern "C" fn dumpit_callback<H: GenlHandler>(
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+) -> ffi::c_int {
+    from_result(|| {
+        // SAFETY: the dumping socket holds a reference on its namespace.
+        let net = unsafe { Net::from_raw(bindings::nfscope_dump_net(cb)) };
+        // SAFETY: as in `doit_callback`.
+        let state = unsafe { state_of::<H::State>(net) };
+        let mut dump = Dump { skb, cb, _lifetime: PhantomData };
+        H::dump(state, &mut dump)?;
+        // SAFETY: `skb` is live. A positive length asks for another round; 0 ends the dump.
+        Ok(unsafe { bindings::nfscope_skb_len(skb) } as ffi::c_int)
+    })
+}
+
+/// One round of a dump: fills one buffer with messages.
+pub(crate) struct Dump<'a> {
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+    _lifetime: PhantomData<&'a ()>,
+}
+
+impl Dump<'_> {
+    /// The command being dumped.
+    pub(crate) fn cmd(&self) -> u8 {
+        // SAFETY: `cb` is live for the round.
+        unsafe { bindings::nfscope_dump_cmd(self.cb) }
+    }
+
+    /// Where the previous round stopped (0 at the start).
+    pub(crate) fn cursor(&self) -> u64 {
+        // SAFETY: `cb` is live for the round.
+        unsafe { bindings::nfscope_dump_cursor(self.cb) }
+    }
+
+    pub(crate) fn set_cursor(&mut self, cursor: u64) {
+        // SAFETY: `cb` is live for the round.
+        unsafe { bindings::nfscope_dump_set_cursor(self.cb, cursor) }
+    }
+
+    /// Adds one message filled by `fill`; on failure (`EMSGSIZE` when the
+    /// buffer is full) the message is taken back whole.
+    pub(crate) fn add(&mut self, fill: impl FnOnce(&mut Message) -> Result) -> Result {
+        // SAFETY: `skb` and `cb` are live for the round.
+        let hdr = unsafe { bindings::nfscope_dump_msg_start(self.skb, self.cb) };
+        if hdr.is_null() {
+            return Err(EMSGSIZE);
+        }
+        let mut msg = Message { skb: self.skb };
+        match fill(&mut msg) {
+            // SAFETY: `hdr` starts the message just filled in `skb`.
+            Ok(()) => unsafe { bindings::nfscope_dump_msg_end(self.skb, hdr) },
+            Err(e) => {
+                // SAFETY: as above; this removes the partial message.
+                unsafe { bindings::nfscope_dump_msg_cancel(self.skb, hdr) };
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One request, valid for the duration of the handler.
 pub(crate) struct Request<'a> {
     info: *mut bindings::genl_info,
@@ -92,11 +166,34 @@ impl Request<'_> {
         unsafe { bindings::nfscope_genl_attr(self.info, kind) }
     }
 
-    /// A `u8` attribute, already type- and range-checked by the policy.
+    /// A `u8` attribute, already type-checked by the policy.
     pub(crate) fn attr_u8(&self, kind: u32) -> Option<u8> {
         let nla = self.attr(kind);
         // SAFETY: a non-null attribute passed the policy's `NLA_U8` length check.
         (!nla.is_null()).then(|| unsafe { bindings::nfscope_nla_get_u8(nla) })
+    }
+
+    /// A `u32` attribute, already type-checked by the policy.
+    pub(crate) fn attr_u32(&self, kind: u32) -> Option<u32> {
+        let nla = self.attr(kind);
+        // SAFETY: a non-null attribute passed the policy's `NLA_U32` length check.
+        (!nla.is_null()).then(|| unsafe { bindings::nfscope_nla_get_u32(nla) })
+    }
+
+    /// A binary attribute's payload.
+    pub(crate) fn attr_bytes(&self, kind: u32) -> Option<&[u8]> {
+        let nla = self.attr(kind);
+        if nla.is_null() {
+            return None;
+        }
+        // SAFETY: the attribute lies in the request message, valid for the
+        // request's lifetime, with `nla_len` bytes of payload.
+        Some(unsafe {
+            core::slice::from_raw_parts(
+                bindings::nfscope_nla_data(nla).cast::<u8>(),
+                bindings::nfscope_nla_len(nla) as usize,
+            )
+        })
     }
 
     /// Fails the request with `-EINVAL` and `msg` as the extack message.
@@ -108,10 +205,17 @@ impl Request<'_> {
 
     /// Like [`Request::invalid`], pointing extack at attribute `kind`.
     pub(crate) fn invalid_attr(&self, kind: u32, msg: &'static CStr) -> Error {
+        self.fail(EINVAL, msg, Some(kind))
+    }
+
+    /// Fails the request with `err`, `msg` as the extack message, and
+    /// optionally the attribute `kind` it is about.
+    pub(crate) fn fail(&self, err: Error, msg: &'static CStr, kind: Option<u32>) -> Error {
+        let attr = kind.map_or(core::ptr::null(), |k| self.attr(k));
         // SAFETY: `info` is live; `msg` is static; the attribute pointer is
         // null or points into the request, which outlives the extack.
-        unsafe { bindings::nfscope_genl_set_err_msg(self.info, msg.as_char_ptr(), self.attr(kind)) };
-        EINVAL
+        unsafe { bindings::nfscope_genl_set_err_msg(self.info, msg.as_char_ptr(), attr) };
+        err
     }
 
     /// Starts the reply to this request.
@@ -122,7 +226,7 @@ impl Request<'_> {
         if skb.is_null() {
             return Err(ENOMEM);
         }
-        Ok(Reply { skb, hdr, request: self })
+        Ok(Reply { msg: Message { skb }, hdr, request: self })
     }
 }
 
@@ -130,20 +234,48 @@ impl Request<'_> {
 ///
 /// # Invariants
 ///
-/// `skb` is an unsent message we own, `hdr` its genetlink header.
+/// `msg.skb` is an unsent message we own, `hdr` its genetlink header.
 pub(crate) struct Reply<'a> {
-    skb: *mut bindings::sk_buff,
+    msg: Message,
     hdr: *mut ffi::c_void,
     request: &'a Request<'a>,
 }
 
-/// An attribute nest opened by [`Reply::nest_start`].
+impl core::ops::Deref for Reply<'_> {
+    type Target = Message;
+    fn deref(&self) -> &Message {
+        &self.msg
+    }
+}
+
+impl core::ops::DerefMut for Reply<'_> {
+    fn deref_mut(&mut self) -> &mut Message {
+        &mut self.msg
+    }
+}
+
+/// An attribute nest opened by [`Message::nest_start`].
 pub(crate) struct Nest(*mut bindings::nlattr);
 
-impl Reply<'_> {
+/// Attributes being added to a message in an `skb` we own.
+pub(crate) struct Message {
+    skb: *mut bindings::sk_buff,
+}
+
+impl Message {
     pub(crate) fn put_u8(&mut self, kind: u32, value: u8) -> Result {
         // SAFETY: `skb` is ours (type invariant).
         to_result(unsafe { bindings::nfscope_nla_put_u8(self.skb, kind, value) })
+    }
+
+    pub(crate) fn put_u16(&mut self, kind: u32, value: u16) -> Result {
+        // SAFETY: `skb` is ours (type invariant).
+        to_result(unsafe { bindings::nfscope_nla_put_u16(self.skb, kind, value) })
+    }
+
+    pub(crate) fn put_bytes(&mut self, kind: u32, value: &[u8]) -> Result {
+        // SAFETY: `skb` is ours; `value` is valid for its length.
+        to_result(unsafe { bindings::nfscope_nla_put(self.skb, kind, value.len() as u32, value.as_ptr().cast()) })
     }
 
     pub(crate) fn put_u32(&mut self, kind: u32, value: u32) -> Result {
@@ -180,19 +312,21 @@ impl Reply<'_> {
         // SAFETY: `nest` was opened in our `skb` and is still open.
         unsafe { bindings::nfscope_nla_nest_end(self.skb, nest.0) };
     }
+}
 
+impl Reply<'_> {
     /// Sends the reply to the requester.
     pub(crate) fn send(self) -> Result {
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: `skb` and `hdr` are ours (type invariant); sending consumes
         // the message, so `Drop` must not run (hence `ManuallyDrop`).
-        to_result(unsafe { bindings::nfscope_genl_reply_send(this.skb, this.hdr, this.request.info) })
+        to_result(unsafe { bindings::nfscope_genl_reply_send(this.msg.skb, this.hdr, this.request.info) })
     }
 }
 
 impl Drop for Reply<'_> {
     fn drop(&mut self) {
         // SAFETY: the message was not sent (`send` skips this), so it is ours to free.
-        unsafe { bindings::nfscope_genl_msg_free(self.skb) };
+        unsafe { bindings::nfscope_genl_msg_free(self.msg.skb) };
     }
 }

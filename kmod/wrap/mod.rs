@@ -5,7 +5,11 @@
 //! touches `crate::bindings`.
 
 pub(crate) mod genetlink;
+pub(crate) mod kretprobe;
+pub(crate) mod lock_bh;
 pub(crate) mod net;
 pub(crate) mod netfilter;
 pub(crate) mod pernet;
 pub(crate) mod procfs;
+pub(crate) mod sock;
+pub(crate) mod tracepoint;

@@ -22,6 +22,9 @@ pub(crate) const HOOKS: [u32; 5] = [
     bindings::NF_INET_POST_ROUTING,
 ];
 
+/// The hook point where locally delivered packets pass.
+pub(crate) const LOCAL_IN: u32 = bindings::NF_INET_LOCAL_IN;
+
 /// What a hook tells netfilter to do with the packet.
 pub(crate) enum Verdict {
     Accept,
@@ -48,6 +51,34 @@ impl Packet<'_> {
     pub(crate) fn len(&self) -> u32 {
         // SAFETY: `self.skb` is a live `sk_buff` for the packet's lifetime.
         unsafe { bindings::nfscope_skb_len(self.skb) }
+    }
+
+    /// Offset of the network header from `skb->data`.
+    pub(crate) fn network_offset(&self) -> i32 {
+        // SAFETY: `self.skb` is live.
+        unsafe { bindings::nfscope_skb_network_offset(self.skb) }
+    }
+
+    /// Copies `buf.len()` bytes at `offset` (from `skb->data`), wherever they
+    /// lie (linear data or fragments). Fails if the packet is shorter.
+    pub(crate) fn copy_bytes(&self, offset: i32, buf: &mut [u8]) -> Result {
+        // SAFETY: `self.skb` is live; `buf` is valid for writes of its length.
+        to_result(unsafe {
+            bindings::skb_copy_bits(self.skb, offset, buf.as_mut_ptr().cast(), buf.len() as i32)
+        })
+    }
+
+    /// For IPv6: the upper-layer protocol after any extension headers, and its
+    /// offset; `None` for fragments after the first or broken chains.
+    pub(crate) fn ipv6_transport(&self, nexthdr: u8) -> Option<(u8, i32)> {
+        let mut next = nexthdr;
+        let mut frag_off = 0u16;
+        // SAFETY: `self.skb` is live; the out pointers are valid.
+        let off = unsafe {
+            bindings::ipv6_skip_exthdr(self.skb, self.network_offset() + 40, &mut next, &mut frag_off)
+        };
+        // A non-zero `frag_off` means a fragment after the first: no transport header.
+        (off >= 0 && frag_off == 0).then_some((next, off))
     }
 }
 

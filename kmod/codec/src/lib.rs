@@ -4,6 +4,8 @@
 
 #![no_std]
 
+pub mod toa;
+
 /// Constants of `kmod/include/uapi/nfscope.h`.
 #[allow(non_camel_case_types, non_upper_case_globals, dead_code)]
 pub mod uapi {

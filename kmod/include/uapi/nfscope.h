@@ -20,6 +20,17 @@ enum nfscope_cmd {
 	NFSCOPE_CMD_GET_STATUS,
 	/* Change the caller's netns configuration. Needs CAP_NET_ADMIN. */
 	NFSCOPE_CMD_SET_CONFIG,
+	/* Dump: one message per TOA table entry (NFSCOPE_A_TOA_ENTRY). */
+	NFSCOPE_CMD_TOA_GET,
+	/* TOA counters (NFSCOPE_A_TOA_STATS), trust list, kinds. */
+	NFSCOPE_CMD_TOA_GET_STATS,
+	/* Trust TOA from NFSCOPE_A_ADDR/NFSCOPE_A_PREFIX_LEN. CAP_NET_ADMIN. */
+	NFSCOPE_CMD_TOA_TRUST_ADD,
+	/* Remove that exact prefix from the trust list. CAP_NET_ADMIN. */
+	NFSCOPE_CMD_TOA_TRUST_DEL,
+	/* Set the layouts (NFSCOPE_A_TOA_LAYOUTS, 0 = none) option kind
+	 * NFSCOPE_A_TOA_KIND carries. CAP_NET_ADMIN. */
+	NFSCOPE_CMD_TOA_SET_KIND,
 	__NFSCOPE_CMD_MAX,
 };
 #define NFSCOPE_CMD_MAX (__NFSCOPE_CMD_MAX - 1)
@@ -41,6 +52,24 @@ enum nfscope_attr {
 	NFSCOPE_A_COUNTER,
 	/* u32: network namespaces the module currently has state for */
 	NFSCOPE_A_NETNS_COUNT,
+	/* nested: enum nfscope_toa_attr, one TOA table entry */
+	NFSCOPE_A_TOA_ENTRY,
+	/* nested: enum nfscope_toa_stat, each a u64 */
+	NFSCOPE_A_TOA_STATS,
+	/* nested: NFSCOPE_A_CIDR items */
+	NFSCOPE_A_TOA_TRUST,
+	/* nested: NFSCOPE_A_ADDR + NFSCOPE_A_PREFIX_LEN */
+	NFSCOPE_A_CIDR,
+	/* binary: an IPv4 (4 bytes) or IPv6 (16 bytes) address, network order */
+	NFSCOPE_A_ADDR,
+	/* u8: prefix length (<= 32 or <= 128) */
+	NFSCOPE_A_PREFIX_LEN,
+	/* u8: a TCP option kind */
+	NFSCOPE_A_TOA_KIND,
+	/* u32: bitmask of enum nfscope_toa_layout */
+	NFSCOPE_A_TOA_LAYOUTS,
+	/* nested: NFSCOPE_A_TOA_KIND + NFSCOPE_A_TOA_LAYOUTS, per configured kind */
+	NFSCOPE_A_TOA_KIND_MAP,
 	__NFSCOPE_A_MAX,
 };
 #define NFSCOPE_A_MAX (__NFSCOPE_A_MAX - 1)
@@ -59,5 +88,60 @@ enum nfscope_counter_attr {
 	__NFSCOPE_COUNTER_A_MAX,
 };
 #define NFSCOPE_COUNTER_A_MAX (__NFSCOPE_COUNTER_A_MAX - 1)
+
+/* TOA option layouts (bit numbers in NFSCOPE_A_TOA_LAYOUTS). */
+enum nfscope_toa_layout {
+	NFSCOPE_TOA_LAYOUT_PORT4,	/* len 8: port, ipv4 */
+	NFSCOPE_TOA_LAYOUT_PORT6,	/* len 20: port, ipv6 */
+	NFSCOPE_TOA_LAYOUT_CLIENT_VIP4,	/* len 16: cport, cip4, pad, vport, vip4 */
+	NFSCOPE_TOA_LAYOUT_ALI_VTOA4,	/* len 20: cport, cip4, vpc, vip4, vport, pad */
+	NFSCOPE_TOA_LAYOUT_ALI_VTOA6,	/* len 40: cport, cip6, vpc(3), rsv, vip6 */
+	NFSCOPE_TOA_LAYOUT_VPC_ID,	/* len 6: vpc id */
+	NFSCOPE_TOA_LAYOUT_CDN,		/* len 7/19: version, ip */
+	__NFSCOPE_TOA_LAYOUT_MAX,
+};
+
+enum nfscope_toa_attr {
+	NFSCOPE_TOA_A_UNSPEC,
+	NFSCOPE_TOA_A_PAD,
+	/* the connection as the backend sees it */
+	NFSCOPE_TOA_A_SADDR,		/* binary, 4 or 16 bytes */
+	NFSCOPE_TOA_A_SPORT,		/* u16, host order */
+	NFSCOPE_TOA_A_DADDR,		/* binary */
+	NFSCOPE_TOA_A_DPORT,		/* u16 */
+	/* what the TOA said */
+	NFSCOPE_TOA_A_CLIENT_ADDR,	/* binary */
+	NFSCOPE_TOA_A_CLIENT_PORT,	/* u16, absent when the format has none */
+	NFSCOPE_TOA_A_VIP_ADDR,		/* binary, optional */
+	NFSCOPE_TOA_A_VIP_PORT,		/* u16, optional */
+	NFSCOPE_TOA_A_VPC_ID,		/* u32, optional */
+	NFSCOPE_TOA_A_KIND,		/* u8 */
+	NFSCOPE_TOA_A_LEN,		/* u8 */
+	NFSCOPE_TOA_A_LAYOUT,		/* u8: enum nfscope_toa_layout */
+	NFSCOPE_TOA_A_AGE_MS,		/* u64 */
+	__NFSCOPE_TOA_A_MAX,
+};
+
+enum nfscope_toa_stat {
+	NFSCOPE_TOA_STAT_UNSPEC,
+	NFSCOPE_TOA_STAT_PAD,
+	/* connections decoded, per layout of their client option */
+	NFSCOPE_TOA_STAT_PORT4,
+	NFSCOPE_TOA_STAT_PORT6,
+	NFSCOPE_TOA_STAT_CLIENT_VIP4,
+	NFSCOPE_TOA_STAT_ALI_VTOA4,
+	NFSCOPE_TOA_STAT_ALI_VTOA6,
+	NFSCOPE_TOA_STAT_CDN,
+	NFSCOPE_TOA_STAT_NO_TOA,	/* SYNs that carried no TOA */
+	NFSCOPE_TOA_STAT_UNTRUSTED,	/* TOA from a source outside the trust list */
+	NFSCOPE_TOA_STAT_MALFORMED,	/* broken option lists or TOA lengths */
+	NFSCOPE_TOA_STAT_EVICTED,	/* entries pushed out by a full table */
+	NFSCOPE_TOA_STAT_REWRITES,	/* getpeername()/accept() answers rewritten */
+	NFSCOPE_TOA_STAT_UNREPRESENTABLE, /* IPv6 client on an IPv4 socket */
+	NFSCOPE_TOA_STAT_ENTRIES,	/* entries now */
+	NFSCOPE_TOA_STAT_CAPACITY,	/* entries at most */
+	NFSCOPE_TOA_STAT_EXPIRED,	/* entries removed as their connection closed */
+	__NFSCOPE_TOA_STAT_MAX,
+};
 
 #endif /* _UAPI_NFSCOPE_H */

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What nfscope reads of a socket: its connection's addresses and ports, its
+//! state, and its namespace.
+
+use crate::bindings;
+use crate::wrap::net::Net;
+
+/// A socket's connection; IPv4-mapped IPv6 connections are reported as IPv4.
+pub(crate) struct SockTuple {
+    pub(crate) family: u16,
+    pub(crate) protocol: u8,
+    pub(crate) peer_addr: [u8; 16],
+    pub(crate) peer_port: u16,
+    pub(crate) local_addr: [u8; 16],
+    pub(crate) local_port: u16,
+}
+
+/// Reads `sk`'s connection. Returns its namespace only when the socket holds
+/// a reference on it (user sockets), which guarantees the namespace is fully
+/// set up (every pernet init ran) and stays alive during the call.
+///
+/// # Safety
+///
+/// `sk` must point to a live socket for the duration of `'a`.
+pub(crate) unsafe fn sock_tuple<'a>(sk: *const bindings::sock) -> (SockTuple, Option<&'a Net>) {
+    let mut t = bindings::nfscope_sock_tuple::default();
+    // SAFETY: `sk` is live (caller's guarantee); `t` is a valid out pointer.
+    let net = unsafe { bindings::nfscope_sock_tuple(sk, &mut t) };
+    let tuple = SockTuple {
+        family: u16::from(t.family),
+        protocol: t.protocol,
+        peer_addr: t.peer_addr,
+        peer_port: t.peer_port,
+        local_addr: t.local_addr,
+        local_port: t.local_port,
+    };
+    // SAFETY: a socket with `net_refcnt` holds its namespace for as long as it
+    // lives, i.e. for `'a`.
+    let net = (t.net_refcnt != 0).then(|| unsafe { Net::from_raw(net) });
+    (tuple, net)
+}

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Tracepoint probes, found by name (`for_each_kernel_tracepoint`), so that
+//! tracepoints without an exported `register_trace_*` can be probed too.
+//! Dropping a probe unregisters it and waits for running probe calls.
+
+use crate::bindings;
+use crate::wrap::pernet::{state_of, PernetState};
+use crate::wrap::sock::{sock_tuple, SockTuple};
+use kernel::error::to_result;
+use kernel::ffi;
+use kernel::prelude::*;
+
+/// A registered tracepoint probe.
+///
+/// # Invariants
+///
+/// `probe` is registered on `tp` with `data` while `self` lives.
+pub(crate) struct TracepointProbe {
+    tp: *mut bindings::tracepoint,
+    probe: *mut ffi::c_void,
+    data: *mut ffi::c_void,
+}
+
+// SAFETY: the pointers are only used to unregister, from any CPU.
+unsafe impl Send for TracepointProbe {}
+// SAFETY: `&TracepointProbe` gives access to nothing.
+unsafe impl Sync for TracepointProbe {}
+
+impl TracepointProbe {
+    /// Registers `probe` on tracepoint `name`. Process context.
+    ///
+    /// # Safety
+    ///
+    /// `probe` must be an `extern "C"` function whose parameters are `data`
+    /// followed by the tracepoint's prototype, callable as long as it is
+    /// registered (in any context the tracepoint fires in).
+    unsafe fn register(name: &'static CStr, probe: *mut ffi::c_void, data: *mut ffi::c_void) -> Result<Self> {
+        // SAFETY: `name` is a valid C string.
+        let tp = unsafe { bindings::nfscope_tracepoint_find(name.as_char_ptr()) };
+        if tp.is_null() {
+            pr_err!("tracepoint {} not found\n", name.to_str().unwrap_or("?"));
+            return Err(ENOENT);
+        }
+        // SAFETY: `tp` is a kernel tracepoint (they live forever); the caller
+        // guarantees `probe` matches its prototype.
+        to_result(unsafe { bindings::tracepoint_probe_register(tp, probe, data) })?;
+        Ok(Self { tp, probe, data })
+    }
+}
+
+impl Drop for TracepointProbe {
+    fn drop(&mut self) {
+        // SAFETY: registered (type invariant).
+        unsafe { bindings::tracepoint_probe_unregister(self.tp, self.probe, self.data) };
+        // SAFETY: process context (module unload); waits for running probes.
+        unsafe { bindings::nfscope_tracepoint_synchronize_unregister() };
+    }
+}
+
+/// What a [`PernetState`] does when a socket of its namespace changes state
+/// (`sock:inet_sock_set_state`). Runs in softirq or process context: must not
+/// sleep.
+pub(crate) trait SockStateHook: PernetState {
+    fn on_sock_state(&self, sock: &SockTuple, old: i32, new: i32);
+}
+
+/// Probes `sock:inet_sock_set_state` for `T`. Must be dropped before the
+/// `PernetRegistration<T>`, and created after it.
+pub(crate) fn probe_inet_sock_set_state<T: SockStateHook>() -> Result<TracepointProbe> {
+    let probe: unsafe extern "C" fn(*mut ffi::c_void, *const bindings::sock, ffi::c_int, ffi::c_int) =
+        inet_sock_set_state_probe::<T>;
+    // SAFETY: the probe has the tracepoint's prototype
+    // (`const struct sock *sk, const int oldstate, const int newstate`).
+    unsafe { TracepointProbe::register(c"inet_sock_set_state", probe as *mut ffi::c_void, core::ptr::null_mut()) }
+}
+
+/// # Safety
+///
+/// Called by the tracepoint with a live socket.
+unsafe extern "C" fn inet_sock_set_state_probe<T: SockStateHook>(
+    _data: *mut ffi::c_void,
+    sk: *const bindings::sock,
+    old: ffi::c_int,
+    new: ffi::c_int,
+) {
+    // SAFETY: the socket is live during the tracepoint call.
+    let (tuple, net) = unsafe { sock_tuple(sk) };
+    // Kernel sockets may live in a namespace whose state is not (or no
+    // longer) there: only user sockets are looked at.
+    let Some(net) = net else { return };
+    // SAFETY: a user socket's namespace finished setup, so `T::attach` ran,
+    // and the socket keeps it alive; the probe is unregistered before `T` is
+    // (see `probe_inet_sock_set_state`).
+    let state = unsafe { state_of::<T>(net) };
+    state.on_sock_state(&tuple, old, new);
+}
