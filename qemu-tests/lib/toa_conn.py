@@ -9,7 +9,8 @@
               [--listen ADDR] [--while-open CMD] [--no-close]
 
 Prints one JSON line: {"accept": [addr, port], "peer_before_read": [...],
-"peer_after_read": [...], "received": n, "while_open_rc": rc}.
+"peer_after_read": [...], "received": n, "while_open_rc": rc,
+"peer_at_release": [...]} (the last read after --while-open ran).
 The balancer's kernel must not answer the SYN-ACK with a RST: the caller drops
 outgoing RSTs in LB (nft). Addresses: IPv4 or IPv6, both ends the same family.
 """
@@ -60,7 +61,7 @@ def segment(fam, src, dst, sport, dport, seq, ack, flags, opts=b"", payload=b"")
     return tcp[:16] + struct.pack("!H", c) + tcp[18:]
 
 
-def server(args, fam, ready_w, result_w, release_r):
+def server(args, fam, ready_w, result_w, release_r, final_w):
     enter_netns(args.be_ns)
     listen_fam = socket.AF_INET6 if ":" in args.listen else socket.AF_INET
     s = socket.socket(listen_fam, socket.SOCK_STREAM)
@@ -88,9 +89,9 @@ def server(args, fam, ready_w, result_w, release_r):
     # Keep the connection until the client is done (it may run a command
     # while the connection is open, e.g. list the TOA table or unload).
     os.read(release_r, 1)
-    res2 = {"peer_at_release": list(c.getpeername()[:2])}
+    os.write(final_w, json.dumps(list(c.getpeername()[:2])).encode())
+    os.close(final_w)
     c.close()
-    print(json.dumps(res2), file=sys.stderr)
 
 
 def main():
@@ -110,15 +111,17 @@ def main():
     ready_r, ready_w = os.pipe()
     result_r, result_w = os.pipe()
     release_r, release_w = os.pipe()
+    final_r, final_w = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
-            server(args, fam, ready_w, result_w, release_r)
+            server(args, fam, ready_w, result_w, release_r, final_w)
             os._exit(0)
         except Exception as e:  # report, never hang the parent
             print(f"server: {e}", file=sys.stderr)
             os._exit(1)
     os.close(result_w)
+    os.close(final_w)
     if os.read(ready_r, 1) != b"r":
         sys.exit("server did not start")
     enter_netns(args.lb_ns)
@@ -160,6 +163,7 @@ def main():
         rc = subprocess.call(args.while_open, shell=True)
     result["while_open_rc"] = rc
     os.write(release_w, b"x")
+    result["peer_at_release"] = json.loads(os.read(final_r, 4096) or b"null")
     # The server closes: ACK its FIN so its socket reaches CLOSE.
     srv_seq, _, _ = wait_for(lambda f: f & FIN, "FIN")
     send(seq, srv_seq + 1, ACK)

@@ -5,9 +5,11 @@
 
 mod netlink;
 mod status;
+mod toa;
 
 pub use netlink::NetlinkError;
 pub use status::{HookCounter, Status};
+pub use toa::{Cidr, ToaEntry, ToaStats};
 
 use netlink::{Attr, GenlSocket};
 use nfscope_codec::uapi;
@@ -74,6 +76,41 @@ impl Client {
             attrs.push(Attr::u8(uapi::NFSCOPE_A_HOOKS_ENABLED as u16, on.into()));
         }
         self.set_config_raw(&attrs)
+    }
+
+    /// The TOA table of the caller's namespace.
+    pub fn toa_list(&mut self) -> Result<Vec<ToaEntry>, Error> {
+        let msgs = self
+            .sock
+            .dump(self.family, uapi::NFSCOPE_CMD_TOA_GET as u8, &[])
+            .map_err(|e| classify(e, "TOA_GET"))?;
+        msgs.iter().map(|m| ToaEntry::decode(m).map_err(Error::from)).collect()
+    }
+
+    /// TOA counters, trust list and kinds of the caller's namespace.
+    pub fn toa_stats(&mut self) -> Result<ToaStats, Error> {
+        let replies = self
+            .sock
+            .request(self.family, uapi::NFSCOPE_CMD_TOA_GET_STATS as u8, &[])
+            .map_err(|e| classify(e, "TOA_GET_STATS"))?;
+        let reply = replies.first().ok_or(NetlinkError::Protocol("TOA_GET_STATS: no reply".into()))?;
+        Ok(ToaStats::decode(reply)?)
+    }
+
+    /// Adds (or with `add == false` removes) a trusted TOA sender prefix
+    /// (needs CAP_NET_ADMIN).
+    pub fn toa_trust(&mut self, cidr: &Cidr, add: bool) -> Result<(), Error> {
+        let (cmd, what) = if add {
+            (uapi::NFSCOPE_CMD_TOA_TRUST_ADD, "TOA_TRUST_ADD")
+        } else {
+            (uapi::NFSCOPE_CMD_TOA_TRUST_DEL, "TOA_TRUST_DEL")
+        };
+        let attrs = [
+            Attr { kind: uapi::NFSCOPE_A_ADDR as u16, payload: cidr.addr_bytes() },
+            Attr::u8(uapi::NFSCOPE_A_PREFIX_LEN as u16, cidr.prefix),
+        ];
+        self.sock.request(self.family, cmd as u8, &attrs).map_err(|e| classify(e, what))?;
+        Ok(())
     }
 
     /// Sends SET_CONFIG with exactly `attrs`, for tools that test the module's

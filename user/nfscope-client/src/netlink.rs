@@ -15,6 +15,7 @@ const NLA_HDRLEN: usize = 4;
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_ACK: u16 = 0x4;
 const NLM_F_ACK_TLVS: u16 = 0x200;
+const NLM_F_DUMP: u16 = 0x300;
 const NLMSG_ERROR: u16 = 0x2;
 const NLMSG_DONE: u16 = 0x3;
 const NLMSGERR_ATTR_MSG: u16 = 1;
@@ -74,7 +75,7 @@ impl Attr {
 }
 
 /// Encodes one generic netlink request.
-pub fn encode_request(family: u16, cmd: u8, version: u8, seq: u32, attrs: &[Attr]) -> Vec<u8> {
+fn encode(family: u16, cmd: u8, version: u8, seq: u32, attrs: &[Attr], flags: u16) -> Vec<u8> {
     let mut buf = vec![0u8; NLMSG_HDRLEN];
     buf.extend_from_slice(&[cmd, version, 0, 0]);
     for a in attrs {
@@ -87,7 +88,7 @@ pub fn encode_request(family: u16, cmd: u8, version: u8, seq: u32, attrs: &[Attr
     let len = buf.len() as u32;
     buf[0..4].copy_from_slice(&len.to_ne_bytes());
     buf[4..6].copy_from_slice(&family.to_ne_bytes());
-    buf[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
+    buf[6..8].copy_from_slice(&flags.to_ne_bytes());
     buf[8..12].copy_from_slice(&seq.to_ne_bytes());
     buf
 }
@@ -268,10 +269,20 @@ impl GenlSocket {
         self.request_version(family, cmd, nfscope_codec::uapi::NFSCOPE_GENL_VERSION as u8, attrs)
     }
 
+    /// Sends a dump request and returns the attribute payloads of every message.
+    pub fn dump(&mut self, family: u16, cmd: u8, attrs: &[Attr]) -> Result<Vec<Vec<u8>>, NetlinkError> {
+        let version = nfscope_codec::uapi::NFSCOPE_GENL_VERSION as u8;
+        self.exchange(family, cmd, version, attrs, NLM_F_REQUEST | NLM_F_DUMP)
+    }
+
     fn request_version(&mut self, family: u16, cmd: u8, version: u8, attrs: &[Attr]) -> Result<Vec<Vec<u8>>, NetlinkError> {
+        self.exchange(family, cmd, version, attrs, NLM_F_REQUEST | NLM_F_ACK)
+    }
+
+    fn exchange(&mut self, family: u16, cmd: u8, version: u8, attrs: &[Attr], flags: u16) -> Result<Vec<Vec<u8>>, NetlinkError> {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
-        let msg = encode_request(family, cmd, version, seq, attrs);
+        let msg = encode(family, cmd, version, seq, attrs, flags);
         send(self.fd.as_raw_fd(), &msg, MsgFlags::empty()).map_err(NetlinkError::Socket)?;
         let mut replies = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
@@ -293,7 +304,7 @@ mod tests {
 
     #[test]
     fn request_encoding_pads_attributes() {
-        let m = encode_request(0x20, 2, 1, 7, &[Attr::u8(4, 1), Attr::string(2, "ab")]);
+        let m = encode(0x20, 2, 1, 7, &[Attr::u8(4, 1), Attr::string(2, "ab")], NLM_F_REQUEST | NLM_F_ACK);
         assert_eq!(m.len(), 16 + 4 + 8 + 8);
         assert_eq!(u32::from_ne_bytes(m[0..4].try_into().unwrap()) as usize, m.len());
         assert_eq!(u16::from_ne_bytes([m[4], m[5]]), 0x20);

@@ -2,6 +2,7 @@
 //! to output formats.
 
 mod output;
+mod toa;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -22,6 +23,11 @@ enum Command {
         /// One JSON object (with a schema version) instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// TOA: the real clients behind L4 balancers.
+    Toa {
+        #[command(subcommand)]
+        command: toa::ToaCommand,
     },
     /// Change this network namespace's configuration (needs CAP_NET_ADMIN).
     Config {
@@ -55,6 +61,7 @@ fn run(cli: Cli) -> Result<()> {
                 output::status_table(&mut out, &status)?;
             }
         }
+        Command::Toa { command } => toa::run(command, &mut std::io::stdout().lock())?,
         Command::Config { hooks } => {
             let change = ConfigChange { hooks_enabled: hooks.map(|h| matches!(h, OnOff::On)) };
             if change.hooks_enabled.is_none() {

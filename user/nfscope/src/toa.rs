@@ -1,0 +1,169 @@
+//! `nfscope toa ...`: the module's TOA table, counters and trust list, and
+//! offline decoding of captures.
+
+use crate::output::json_line;
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use nfscope_capture::{decode_toa, read_capture, toa_filter};
+use nfscope_client::{Cidr, Client};
+use nfscope_codec::toa::KindTable;
+use std::io::Write;
+use std::net::IpAddr;
+
+#[derive(Subcommand)]
+pub enum ToaCommand {
+    /// Connections whose client came in a TOA, in this network namespace.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// TOA counters: decoded per format, untrusted, malformed, evicted, rewrites.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The balancers trusted to send TOA (empty: everyone is).
+    Trust {
+        #[command(subcommand)]
+        command: TrustCommand,
+    },
+    /// Decode the TOA of every TCP packet of a pcap or pcapng capture.
+    Decode {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a tcpdump expression matching packets whose TOA carries a client.
+    Filter {
+        /// CLIENT, CLIENT:PORT or [V6]:PORT
+        client: String,
+        /// Option kind(s) to match (default: 254 and 200 for IPv4, 253 and 254 for IPv6).
+        #[arg(long = "kind")]
+        kinds: Vec<u8>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TrustCommand {
+    /// Trust TOA from this prefix (needs CAP_NET_ADMIN).
+    Add { cidr: String },
+    /// Stop trusting exactly this prefix (needs CAP_NET_ADMIN).
+    Del { cidr: String },
+    /// Show the trust list.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn endpoint(addr: IpAddr, port: Option<u16>) -> String {
+    match (addr, port) {
+        (IpAddr::V6(a), Some(p)) => format!("[{a}]:{p}"),
+        (a, Some(p)) => format!("{a}:{p}"),
+        (a, None) => a.to_string(),
+    }
+}
+
+/// Parses `1.2.3.4`, `1.2.3.4:80`, `2001:db8::1` or `[2001:db8::1]:80`.
+fn parse_client(s: &str) -> Result<(IpAddr, Option<u16>)> {
+    if let Ok(a) = s.parse::<IpAddr>() {
+        return Ok((a, None));
+    }
+    if let Ok(sa) = s.parse::<std::net::SocketAddr>() {
+        return Ok((sa.ip(), Some(sa.port())));
+    }
+    bail!("'{s}' is not CLIENT, CLIENT:PORT or [IPV6]:PORT")
+}
+
+pub fn run(cmd: ToaCommand, out: &mut impl Write) -> Result<()> {
+    match cmd {
+        ToaCommand::List { json } => {
+            let entries = Client::connect()?.toa_list()?;
+            if json {
+                for e in &entries {
+                    json_line(out, "toa_entry", e)?;
+                }
+            } else {
+                writeln!(out, "{:<46} {:<46} {:<46} {:<11} {:>8} {:>9}", "PEER (BALANCER)", "LOCAL", "CLIENT", "FORMAT", "KIND/LEN", "AGE_MS")?;
+                for e in &entries {
+                    writeln!(
+                        out,
+                        "{:<46} {:<46} {:<46} {:<11} {:>8} {:>9}",
+                        endpoint(e.peer_addr, Some(e.peer_port)),
+                        endpoint(e.local_addr, Some(e.local_port)),
+                        endpoint(e.client_addr, e.client_port),
+                        e.format,
+                        format!("{}/{}", e.kind, e.len),
+                        e.age_ms
+                    )?;
+                }
+            }
+        }
+        ToaCommand::Stats { json } => {
+            let s = Client::connect()?.toa_stats()?;
+            if json {
+                json_line(out, "toa_stats", &s)?;
+            } else {
+                for (name, v) in &s.counters {
+                    writeln!(out, "{name:<22} {v}")?;
+                }
+                let trust = s.trust.iter().map(ToString::to_string).collect::<Vec<_>>();
+                writeln!(out, "trust: {}", if trust.is_empty() { "(empty: every sender is trusted)".into() } else { trust.join(" ") })?;
+                for (kind, layouts) in &s.kinds {
+                    writeln!(out, "kind {kind}: {}", layouts.join(", "))?;
+                }
+            }
+        }
+        ToaCommand::Trust { command } => match command {
+            TrustCommand::Add { cidr } => trust_change(&cidr, true)?,
+            TrustCommand::Del { cidr } => trust_change(&cidr, false)?,
+            TrustCommand::List { json } => {
+                let s = Client::connect()?.toa_stats()?;
+                if json {
+                    json_line(out, "toa_trust", &serde_json::json!({ "trust": s.trust }))?;
+                } else {
+                    for c in &s.trust {
+                        writeln!(out, "{c}")?;
+                    }
+                }
+            }
+        },
+        ToaCommand::Decode { file, json } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let packets = read_capture(&bytes).with_context(|| format!("{} is not a readable capture", file.display()))?;
+            let kinds = KindTable::default();
+            for r in packets.iter().filter_map(|p| decode_toa(p, &kinds)) {
+                if json {
+                    serde_json::to_writer(&mut *out, &r)?;
+                    writeln!(out)?;
+                } else {
+                    writeln!(
+                        out,
+                        "#{} {} > {} kind {} len {} {}: client {}{}",
+                        r.packet,
+                        endpoint(r.saddr, Some(r.sport)),
+                        endpoint(r.daddr, Some(r.dport)),
+                        r.kind,
+                        r.len,
+                        r.format,
+                        endpoint(r.client_addr, r.client_port),
+                        r.vip_addr.map(|v| format!(" vip {}", endpoint(v, r.vip_port))).unwrap_or_default()
+                    )?;
+                }
+            }
+        }
+        ToaCommand::Filter { client, kinds } => {
+            let (addr, port) = parse_client(&client)?;
+            let f = toa_filter(addr, port, &kinds);
+            eprintln!("nfscope: {}", f.explanation);
+            writeln!(out, "{}", f.expression)?;
+        }
+    }
+    Ok(())
+}
+
+fn trust_change(cidr: &str, add: bool) -> Result<()> {
+    let cidr: Cidr = cidr.parse().map_err(anyhow::Error::msg)?;
+    Client::connect()?.toa_trust(&cidr, add)?;
+    Ok(())
+}
