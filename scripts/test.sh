@@ -24,6 +24,8 @@ fi
 log "building the CLI and running host tests"
 cargo build --release --locked
 cargo test --workspace --locked
+log "fuzzing the TOA codec: 10 million mutated option lists (scripts/fuzz-toa.sh adds cargo fuzz)"
+cargo run --release --locked -q -p nfscope-codec --example fuzz_toa -- 10000000
 
 log "running VM scenarios"
 "$NFSCOPE_ROOT/scripts/vm-test.sh"

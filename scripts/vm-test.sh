@@ -18,7 +18,10 @@ for t in "${tests[@]}"; do
 	out=$NFSCOPE_ROOT/out/vm/$name
 	rm -rf "$out"
 	start=$SECONDS
-	if "$NFSCOPE_ROOT/scripts/vm-run.sh" "$out" "$t" >"$out.log" 2>&1; then
+	# A scenario may ask for more time with a "# vm-timeout: SECONDS" line.
+	timeout_s=$(sed -n 's/^# vm-timeout: *\([0-9]\+\)$/\1/p' "$t")
+	if NFSCOPE_VM_TIMEOUT=${timeout_s:-${NFSCOPE_VM_TIMEOUT:-600}} \
+		"$NFSCOPE_ROOT/scripts/vm-run.sh" "$out" "$t" >"$out.log" 2>&1; then
 		passed=$((passed + 1))
 		log "PASS $name ($((SECONDS - start)) s)"
 	else

@@ -25,5 +25,13 @@ step "nfscope status --json in the client namespace"
 ip netns exec client "$NFSCOPE_BIN" status --json
 step "cat /proc/net/nfscope/status (server)"
 ip netns exec server cat /proc/net/nfscope/status
+
+step "TOA: a balancer (198.18.2.1) forwards client 203.0.113.7:40000 in TCP option 200 to a backend"
+toa_setup
+r=$(toa_conn --src 198.18.2.1 --dst 198.18.2.2 --port 8080 --ack-opt c8089c40cb007107 \
+	--while-open "echo '-- nfscope toa list (backend, connection open):'; ip netns exec be $NFSCOPE_BIN toa list")
+echo "-- the backend's server saw: $r"
+step "nfscope toa stats (backend)"
+ip netns exec be "$NFSCOPE_BIN" toa stats
 unload_module
 echo "== end of demo"

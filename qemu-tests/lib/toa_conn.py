@@ -104,6 +104,9 @@ def main():
     p.add_argument("--ack-opt", default="")
     p.add_argument("--data-opt", default="")
     p.add_argument("--while-open")
+    p.add_argument("--no-server", action="store_true",
+                   help="someone else serves --port in BE: only craft the client side")
+    p.add_argument("--fin-timeout", type=float, default=10)
     args = p.parse_args()
     fam = socket.AF_INET6 if ":" in args.dst else socket.AF_INET
     args.listen = args.listen or args.dst
@@ -112,7 +115,11 @@ def main():
     result_r, result_w = os.pipe()
     release_r, release_w = os.pipe()
     final_r, final_w = os.pipe()
-    pid = os.fork()
+    pid = 0 if not args.no_server else -1
+    if args.no_server:
+        os.write(ready_w, b"r")
+    else:
+        pid = os.fork()
     if pid == 0:
         try:
             server(args, fam, ready_w, result_w, release_r, final_w)
@@ -134,8 +141,8 @@ def main():
         raw.sendto(segment(fam, src, dst, sport, args.port, seq, ack, flags, bytes.fromhex(opts), payload),
                    (dst, 0))
 
-    def wait_for(pred, what):
-        deadline = time.time() + 10
+    def wait_for(pred, what, timeout=10):
+        deadline = time.time() + timeout
         while time.time() < deadline:
             if not select.select([raw], [], [], 0.5)[0]:
                 continue
@@ -156,6 +163,10 @@ def main():
     seq += len(payload)
     send(seq, ack, ACK | FIN)
     seq += 1
+    if args.no_server:
+        srv_seq, _, _ = wait_for(lambda f: f & FIN, "FIN", args.fin_timeout)
+        send(seq, srv_seq + 1, ACK)
+        return
     # The server reads up to EOF, answers getpeername, and reports.
     result = json.loads(os.read(result_r, 4096) or b"{}")
     rc = None

@@ -69,6 +69,21 @@ assert_cmp "$(stat malformed)" -ge $((before + 4)) "malformed counter"
 r=$(toa_conn --src 198.18.2.1 --dst 198.18.2.2 --port 9020 --syn-opt $T200) || fail "connection: $r"
 [ "$(json_path "$r" "j['accept']")" = "['203.0.113.7', 40000]" ] || fail "good connection after malformed ones: $r"
 
+step "option kinds are configurable at runtime"
+T230=e6089c40cb007107   # kind 230, not a TOA kind by default
+r=$(toa_conn --src 198.18.2.1 --dst 198.18.2.2 --port 9021 --syn-opt $T230) || fail "connection: $r"
+[ "$(json_path "$r" "j['accept'][0]")" = 198.18.2.1 ] || fail "kind 230 decoded before it was configured: $r"
+be toa kind set 230 port4 || fail "toa kind set"
+be toa kind list | grep -qx "230 port4" || fail "kind list: $(be toa kind list)"
+r=$(toa_conn --src 198.18.2.1 --dst 198.18.2.2 --port 9022 --syn-opt $T230) || fail "connection: $r"
+[ "$(json_path "$r" "j['accept']")" = "['203.0.113.7', 40000]" ] || fail "configured kind 230 not decoded: $r"
+out=$(be toa kind set 254 port6,ali-vtoa4 2>&1) && fail "ambiguous layouts for one kind accepted"
+grep -q "same length" <<<"$out" || fail "ambiguous layouts error: $out"
+be toa kind set 200 none || fail "toa kind set none"
+r=$(toa_conn --src 198.18.2.1 --dst 198.18.2.2 --port 9023 --syn-opt $T200) || fail "connection: $r"
+[ "$(json_path "$r" "j['accept'][0]")" = 198.18.2.1 ] || fail "kind 200 decoded after 'none': $r"
+be toa kind set 200 port4 || fail "restoring kind 200"
+
 step "the capture decodes offline; the generated filter matches the TOA packets"
 kill -INT $dump_pid; wait $dump_pid || true
 trap - EXIT

@@ -113,6 +113,20 @@ impl Client {
         Ok(())
     }
 
+    /// Sets the TOA layouts option `kind` carries (`layouts` by name; empty:
+    /// the kind is no longer decoded). Needs CAP_NET_ADMIN.
+    pub fn toa_set_kind(&mut self, kind: u8, layouts: &[nfscope_codec::toa::Layout]) -> Result<(), Error> {
+        let bits = layouts.iter().fold(0u32, |b, l| b | 1 << (*l as u32));
+        let attrs = [
+            Attr::u8(uapi::NFSCOPE_A_TOA_KIND as u16, kind),
+            Attr::u32(uapi::NFSCOPE_A_TOA_LAYOUTS as u16, bits),
+        ];
+        self.sock
+            .request(self.family, uapi::NFSCOPE_CMD_TOA_SET_KIND as u8, &attrs)
+            .map_err(|e| classify(e, "TOA_SET_KIND"))?;
+        Ok(())
+    }
+
     /// Sends SET_CONFIG with exactly `attrs`, for tools that test the module's
     /// input checks.
     pub fn set_config_raw(&mut self, attrs: &[Attr]) -> Result<(), Error> {

@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use nfscope_capture::{decode_toa, read_capture, toa_filter};
 use nfscope_client::{Cidr, Client};
-use nfscope_codec::toa::KindTable;
+use nfscope_codec::toa::{KindTable, Layout};
 use std::io::Write;
 use std::net::IpAddr;
 
@@ -27,6 +27,11 @@ pub enum ToaCommand {
         #[command(subcommand)]
         command: TrustCommand,
     },
+    /// Which TCP option kinds carry which TOA layouts, in this namespace.
+    Kind {
+        #[command(subcommand)]
+        command: KindCommand,
+    },
     /// Decode the TOA of every TCP packet of a pcap or pcapng capture.
     Decode {
         file: std::path::PathBuf,
@@ -41,6 +46,16 @@ pub enum ToaCommand {
         #[arg(long = "kind")]
         kinds: Vec<u8>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum KindCommand {
+    /// Let KIND carry these layouts (comma-separated: port4, port6,
+    /// client-vip4, ali-vtoa4, ali-vtoa6, vpc-id, cdn; "none" stops decoding
+    /// KIND). Needs CAP_NET_ADMIN.
+    Set { kind: u8, layouts: String },
+    /// Show every kind that carries TOA.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -125,6 +140,24 @@ pub fn run(cmd: ToaCommand, out: &mut impl Write) -> Result<()> {
                     for c in &s.trust {
                         writeln!(out, "{c}")?;
                     }
+                }
+            }
+        },
+        ToaCommand::Kind { command } => match command {
+            KindCommand::Set { kind, layouts } => {
+                let layouts = if layouts == "none" {
+                    Vec::new()
+                } else {
+                    layouts
+                        .split(',')
+                        .map(|n| Layout::from_name(n.trim()).ok_or_else(|| anyhow::anyhow!("unknown layout '{n}'")))
+                        .collect::<Result<Vec<_>>>()?
+                };
+                Client::connect()?.toa_set_kind(kind, &layouts)?;
+            }
+            KindCommand::List => {
+                for (kind, layouts) in Client::connect()?.toa_stats()?.kinds {
+                    writeln!(out, "{kind:>3} {}", layouts.join(","))?;
                 }
             }
         },

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# TOA benchmark (not a test): getpeername() cost on a plain and on a TOA
+# connection, and TCP round-trip cost (4 hook passes per packet each way,
+# TOA option parsing at LOCAL_IN), with the module unloaded vs loaded, in one
+# VM run. Prints medians of 3 alternating rounds and the ratios.
+source "$NFSCOPE_ROOT/qemu-tests/lib.sh"
+NB=${1:?usage: toa-bench.sh NETBENCH}
+N_GETPEERNAME=${N_GETPEERNAME:-200000}
+N_ROUNDTRIP=${N_ROUNDTRIP:-20000}
+toa_setup
+T200=c8089c40cb007107
+port=9100
+
+# getpeername_ns: one connection (plain, or crafted with TOA), N getpeername() calls.
+getpeername_ns() {
+	local toa=$1 out
+	port=$((port + 1))
+	ip netns exec be "$NB" getpeername-server 198.18.2.2 $port "$N_GETPEERNAME" >"$NFSCOPE_OUT/gp.txt" &
+	local srv=$!
+	until grep -q ready "$NFSCOPE_OUT/gp.txt" 2>/dev/null; do sleep 0.05; done
+	if [ "$toa" = toa ]; then
+		toa_conn --no-server --fin-timeout 300 --src 198.18.2.1 --dst 198.18.2.2 --port $port --syn-opt $T200 ||
+			fail "crafted TOA connection"
+	else
+		ip netns exec lb bash -c "exec 3<>/dev/tcp/198.18.2.2/$port; sleep 0.2" || fail "plain connection"
+	fi
+	wait $srv || fail "getpeername server"
+	out=$(grep getpeername_ns "$NFSCOPE_OUT/gp.txt")
+	echo "$toa: $out" >&2
+	echo "$out" | awk '{print $2}'
+}
+
+roundtrip_ns() {
+	port=$((port + 1))
+	ip netns exec be "$NB" pingpong-server 198.18.2.2 $port >"$NFSCOPE_OUT/pp.txt" &
+	local srv=$!
+	until grep -q ready "$NFSCOPE_OUT/pp.txt" 2>/dev/null; do sleep 0.05; done
+	ip netns exec lb "$NB" pingpong-client 198.18.2.2 $port "$N_ROUNDTRIP" | awk '{print $2}'
+	wait $srv
+}
+
+results=$NFSCOPE_OUT/bench.tsv
+: >"$results"
+for round in 1 2 3; do
+	for mode in unloaded loaded; do
+		[ $mode = loaded ] && load_module
+		printf '%s\t%s\t%s\t%s\n' "$mode" "$(getpeername_ns plain)" "$(getpeername_ns toa)" "$(roundtrip_ns)" >>"$results"
+		[ $mode = loaded ] && unload_module
+	done
+done
+cat "$results"
+"$PY" - "$results" <<'PY'
+import statistics, sys
+rows = [l.split("\t") for l in open(sys.argv[1]).read().split("\n") if l]
+med = {m: [statistics.median(float(r[i]) for r in rows if r[0] == m) for i in (1, 2, 3)] for m in ("unloaded", "loaded")}
+names = ["getpeername() plain connection (ns)", "getpeername() TOA connection (ns)", "TCP 1-byte round trip (ns)"]
+print("%-40s %12s %12s %8s" % ("median of 3 rounds", "unloaded", "loaded", "ratio"))
+for i, n in enumerate(names):
+    u, l = med["unloaded"][i], med["loaded"][i]
+    print("%-40s %12.1f %12.1f %8.2f" % (n, u, l, l / u))
+# A round trip is 2 packets, each through 4 hooks on its way (OUTPUT,
+# POSTROUTING, PREROUTING, INPUT).
+extra = (med["loaded"][2] - med["unloaded"][2]) / 2
+print("extra cost per packet (4 hook calls + TOA option walk at LOCAL_IN): %.1f ns" % extra)
+PY

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# TOA benchmark: one VM run, module unloaded vs loaded; prints ratios.
+# (Not a test: nothing is asserted about time.)
+source "$(dirname "$0")/common.sh"
+cd "$NFSCOPE_ROOT"
+KDIR=${KDIR:-$("$NFSCOPE_ROOT/scripts/build-kernel.sh" | tail -n1)}
+export KDIR
+"$NFSCOPE_ROOT/scripts/build-module.sh" >/dev/null
+mkdir -p out/bench
+cc -O2 -Wall -o out/bench/netbench qemu-tests/bench/netbench.c
+NFSCOPE_VM_TIMEOUT=${NFSCOPE_VM_TIMEOUT:-1200} \
+	"$NFSCOPE_ROOT/scripts/vm-run.sh" out/bench/toa "$NFSCOPE_ROOT/qemu-tests/bench/toa-bench.sh" \
+	"$NFSCOPE_ROOT/out/bench/netbench" || { tail -n 30 out/bench/toa/console.log; die "benchmark failed"; }
+sed -n '/^median of 3 rounds/,/^extra cost/p' out/bench/toa/console.log
