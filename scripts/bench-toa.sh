@@ -12,4 +12,5 @@ cc -O2 -Wall -o out/bench/netbench qemu-tests/bench/netbench.c
 NFSCOPE_VM_TIMEOUT=${NFSCOPE_VM_TIMEOUT:-1200} \
 	"$NFSCOPE_ROOT/scripts/vm-run.sh" out/bench/toa "$NFSCOPE_ROOT/qemu-tests/bench/toa-bench.sh" \
 	"$NFSCOPE_ROOT/out/bench/netbench" || { tail -n 30 out/bench/toa/console.log; die "benchmark failed"; }
+grep -E '^(unloaded|loaded)\s' out/bench/toa/console.log
 sed -n '/^median of 3 rounds/,/^extra cost/p' out/bench/toa/console.log

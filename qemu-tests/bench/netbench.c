@@ -6,6 +6,10 @@
  *   netbench getpeername-server ADDR PORT N  accept one connection, time N getpeername()
  *   netbench pingpong-server ADDR PORT       echo 1-byte messages until EOF
  *   netbench pingpong-client ADDR PORT N     time N 1-byte round trips
+ *   netbench udp-blast ADDR PORT N           time N 64-byte sendto() (veth delivers
+ *                                            in the sender's softirq: both ends' hooks)
+ *   netbench stream-server ADDR PORT         read and discard until EOF
+ *   netbench stream-client ADDR PORT MB      time sending MB megabytes, print MB/s
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -125,6 +129,55 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		printf("roundtrip_ns %.1f\n", (now_ns() - t0) / n);
+		return 0;
+	}
+	if (argc >= 5 && !strcmp(argv[1], "udp-blast")) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		int fam = sockaddr_of(argv[2], atoi(argv[3]), &ss, &len);
+		int s = socket(fam, SOCK_DGRAM, 0);
+		long n = atol(argv[4]), i;
+		char buf[64] = { 0 };
+		double t0 = now_ns();
+
+		for (i = 0; i < n; i++)
+			sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&ss, len);
+		printf("sendto_ns %.1f\n", (now_ns() - t0) / n);
+		return 0;
+	}
+	if (argc >= 4 && !strcmp(argv[1], "stream-server")) {
+		int c = listen_accept(argv[2], atoi(argv[3]));
+		static char buf[1 << 16];
+
+		while (read(c, buf, sizeof(buf)) > 0)
+			;
+		return 0;
+	}
+	if (argc >= 5 && !strcmp(argv[1], "stream-client")) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		int fam = sockaddr_of(argv[2], atoi(argv[3]), &ss, &len);
+		int s = socket(fam, SOCK_STREAM, 0);
+		long mb = atol(argv[4]), left = mb << 20;
+		static char buf[1 << 16];
+		double t0;
+
+		if (connect(s, (struct sockaddr *)&ss, len)) {
+			perror("connect");
+			return 1;
+		}
+		t0 = now_ns();
+		while (left > 0) {
+			ssize_t w = write(s, buf, left < (long)sizeof(buf) ? left : (long)sizeof(buf));
+
+			if (w <= 0) {
+				perror("write");
+				return 1;
+			}
+			left -= w;
+		}
+		close(s);
+		printf("stream_mbps %.1f\n", mb / ((now_ns() - t0) / 1e9));
 		return 0;
 	}
 	fprintf(stderr, "usage: see the comment at the top of netbench.c\n");
