@@ -122,7 +122,7 @@ impl PacketHook for NetnsState {
     /// Counting obeys `hooks_enabled`; TOA decoding (LOCAL_IN only) always runs.
     fn on_packet(&self, packet: &Packet<'_>) -> Verdict {
         if self.hooks_enabled() {
-            self.counters.record(packet.pf(), packet.hooknum(), packet.len());
+            self.counters.record(packet.pf(), packet.hooknum(), packet.skb().len());
         }
         if packet.hooknum() == crate::wrap::netfilter::LOCAL_IN {
             self.toa.on_packet(packet);

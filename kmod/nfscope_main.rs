@@ -9,6 +9,8 @@ use kernel::prelude::*;
 mod bindings;
 mod control;
 mod counters;
+mod drops;
+mod headers;
 mod netns;
 mod params;
 mod status;
@@ -21,11 +23,13 @@ mod uapi;
 mod wrap;
 
 use control::Control;
+use drops::DropMonitor;
+use wrap::work::DelayedWork;
 use netns::{Defaults, NetnsState};
 use wrap::genetlink::FamilyRegistration;
 use wrap::kretprobe::GetnameProbe;
 use wrap::pernet::PernetRegistration;
-use wrap::tracepoint::{probe_inet_sock_set_state, TracepointProbe};
+use wrap::tracepoint::{probe_inet_sock_set_state, probe_kfree_skb, TracepointProbe};
 
 /// The module's version, reported over netlink and in procfs.
 pub(crate) const MODULE_VERSION: &CStr = c"0.1.0";
@@ -60,6 +64,10 @@ struct Nfscope {
     _getname6: GetnameProbe<NetnsState>,
     _sock_state: TracepointProbe,
     _pernet: PernetRegistration<NetnsState>,
+    // The drop pipeline: producers stop first, then the drain, then the rings go.
+    _kfree_skb: TracepointProbe,
+    _drain: DelayedWork<DropMonitor>,
+    _drops: Pin<KBox<DropMonitor>>,
 }
 
 impl kernel::Module for Nfscope {
@@ -87,6 +95,15 @@ impl kernel::Module for Nfscope {
         let sock_state = probe_inet_sock_set_state::<NetnsState>()?;
         let getname6 = GetnameProbe::new(c"inet6_getname")?;
         let getname4 = GetnameProbe::new(c"inet_getname")?;
+        let drops = KBox::pin(DropMonitor::new()?, GFP_KERNEL)?;
+        let drops_ptr: *const DropMonitor = &*drops;
+        // SAFETY: `_drain` is declared before `_drops` in `Nfscope`, so it is
+        // dropped (cancelled, waiting for a running pass) before the monitor;
+        // nothing else uses the shim's work item.
+        let drain = unsafe { DelayedWork::start(drops_ptr, 100)? };
+        // SAFETY: `_kfree_skb` is declared before `_drops`, so the probe is
+        // unregistered (waiting for running calls) before the monitor goes.
+        let kfree_skb = unsafe { probe_kfree_skb(drops_ptr)? };
         let genl = FamilyRegistration::<Control>::new()?;
         pr_info!("nfscope {} loaded\n", MODULE_VERSION.to_str().unwrap_or("?"));
         Ok(Self {
@@ -95,6 +112,9 @@ impl kernel::Module for Nfscope {
             _getname6: getname6,
             _sock_state: sock_state,
             _pernet: pernet,
+            _kfree_skb: kfree_skb,
+            _drain: drain,
+            _drops: drops,
         })
     }
 }

@@ -25,9 +25,9 @@ use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::time::{Instant, Monotonic};
 use kernel::static_lock_class;
 
-pub(crate) const AF_INET: u16 = 2;
-pub(crate) const AF_INET6: u16 = 10;
-const IPPROTO_TCP: u8 = 6;
+pub(crate) use crate::headers::{AF_INET, AF_INET6};
+use crate::headers::{ip_headers, transport, IPPROTO_TCP};
+use crate::wrap::skb::Skb;
 const TCP_CLOSE: i32 = 7;
 const TCP_FLAG_SYN: u8 = 0x02;
 const TCP_FLAG_ACK: u8 = 0x10;
@@ -186,43 +186,16 @@ struct TcpPacket {
     options_len: usize,
 }
 
-/// Reads the IP and TCP headers of `packet`; `None` if it is not TCP, is a
-/// later fragment, or is cut short.
-fn read_tcp(packet: &Packet<'_>, pf: u8) -> Option<TcpPacket> {
-    let nh = packet.network_offset();
-    let mut key = ConnKey { family: AF_INET, peer: [0; 16], peer_port: 0, local: [0; 16], local_port: 0 };
-    let tcp_off = if pf == crate::uapi::NFPROTO_IPV4 {
-        let mut ip = [0u8; 20];
-        packet.copy_bytes(nh, &mut ip).ok()?;
-        let frag = u16::from_be_bytes([ip[6], ip[7]]) & 0x1fff;
-        if ip[9] != IPPROTO_TCP || frag != 0 {
-            return None;
-        }
-        key.peer[..4].copy_from_slice(&ip[12..16]);
-        key.local[..4].copy_from_slice(&ip[16..20]);
-        nh + i32::from(ip[0] & 0x0f) * 4
-    } else {
-        let mut ip = [0u8; 40];
-        packet.copy_bytes(nh, &mut ip).ok()?;
-        key.family = AF_INET6;
-        key.peer.copy_from_slice(&ip[8..24]);
-        key.local.copy_from_slice(&ip[24..40]);
-        match packet.ipv6_transport(ip[6])? {
-            (IPPROTO_TCP, off) => off,
-            _ => return None,
-        }
-    };
-    let mut tcp = [0u8; 20];
-    packet.copy_bytes(tcp_off, &mut tcp).ok()?;
-    key.peer_port = u16::from_be_bytes([tcp[0], tcp[1]]);
-    key.local_port = u16::from_be_bytes([tcp[2], tcp[3]]);
-    let doff = usize::from(tcp[12] >> 4) * 4;
-    let options_len = doff.saturating_sub(20).min(40);
-    let mut options = [0u8; 40];
-    if options_len > 0 {
-        packet.copy_bytes(tcp_off + 20, &mut options[..options_len]).ok()?;
+/// Reads the IP and TCP headers of an inbound packet; `None` if it is not
+/// TCP, is a later fragment, or is cut short.
+fn read_tcp(skb: &Skb) -> Option<TcpPacket> {
+    let ip = ip_headers(skb)?;
+    if ip.proto != IPPROTO_TCP {
+        return None;
     }
-    Some(TcpPacket { key, flags: tcp[13], options, options_len })
+    let t = transport(skb, &ip, true)?;
+    let key = ConnKey { family: ip.family, peer: ip.saddr, peer_port: t.sport, local: ip.daddr, local_port: t.dport };
+    Some(TcpPacket { key, flags: t.tcp_flags, options: t.options, options_len: t.options_len })
 }
 
 impl ToaState {
@@ -255,7 +228,7 @@ impl ToaState {
     /// one and its connection has none yet. Bounded work: one option walk
     /// and one tree operation.
     pub(crate) fn on_packet(&self, packet: &Packet<'_>) {
-        let Some(p) = read_tcp(packet, packet.pf()) else { return };
+        let Some(p) = read_tcp(packet.skb()) else { return };
         let is_syn = p.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK) == TCP_FLAG_SYN;
         if p.options_len == 0 {
             if is_syn {

@@ -17,7 +17,7 @@ clippy_log=$NFSCOPE_ROOT/out/module-build.log
 mkdir -p "$NFSCOPE_ROOT/out"
 "$NFSCOPE_ROOT/scripts/build-module.sh" CLIPPY=1 >"$clippy_log" 2>&1 ||
 	{ cat "$clippy_log" >&2; die "module build failed"; }
-if grep -E '^(warning|error)' "$clippy_log" >&2; then
+if grep -E '^(warning|error)|: (warning|error):' "$clippy_log" >&2; then
 	die "the module build (CLIPPY=1) printed warnings; full log: $clippy_log"
 fi
 

@@ -4,7 +4,13 @@
  * one-line call of a static inline helper or macro; the generic netlink tables
  * are declared here because the kernel builds them with macros (NLA_POLICY_*).
  */
+#include <linux/bitfield.h>
 #include <linux/kprobes.h>
+#include <linux/sched.h>
+#include <linux/stacktrace.h>
+#include <linux/timekeeping.h>
+#include <linux/workqueue.h>
+#include <net/dropreason.h>
 #include <linux/moduleparam.h>
 #include <linux/netdevice.h>
 #include <linux/tracepoint.h>
@@ -136,6 +142,119 @@ s64 nfscope_regs_return_value(struct pt_regs *regs)
 	return regs_return_value(regs);
 }
 
+unsigned long nfscope_spin_lock_irqsave(spinlock_t *lock)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(lock, flags);
+	return flags;
+}
+
+void nfscope_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
+{
+	spin_unlock_irqrestore(lock, flags);
+}
+
+u32 nfscope_cpu(void)
+{
+	return raw_smp_processor_id();
+}
+
+u32 nfscope_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}
+
+u32 nfscope_current_pid(void)
+{
+	return task_pid_nr(current);
+}
+
+void nfscope_current_comm(char comm[16])
+{
+	strscpy_pad(comm, current->comm, 16);
+}
+
+u64 nfscope_real_time_ns(void)
+{
+	return ktime_get_real_ns();
+}
+
+/* The skb's namespace: its device's, else its socket's (TX before a device is set). */
+u32 nfscope_skb_netns_inum(const struct sk_buff *skb)
+{
+	if (skb->dev)
+		return dev_net(skb->dev)->ns.inum;
+	if (skb->sk)
+		return sock_net(skb->sk)->ns.inum;
+	return 0;
+}
+
+u32 nfscope_skb_ifindex(const struct sk_buff *skb)
+{
+	return skb->dev ? skb->dev->ifindex : 0;
+}
+
+u16 nfscope_skb_protocol(const struct sk_buff *skb)
+{
+	return ntohs(skb->protocol);
+}
+
+u32 nfscope_stack_save(u64 *store, u32 size, u32 skip)
+{
+	BUILD_BUG_ON(sizeof(unsigned long) != sizeof(u64));
+	return stack_trace_save((unsigned long *)store, size, skip);
+}
+
+void nfscope_format_symbol(char *buf, u32 len, u64 addr)
+{
+	snprintf(buf, len, "%pS", (void *)(unsigned long)addr);
+}
+
+/* As drop_monitor names reasons: through the subsystem's registered list. */
+void nfscope_drop_reason_name(u32 reason, char *buf, u32 len)
+{
+	u32 subsys = u32_get_bits(reason, SKB_DROP_REASON_SUBSYS_MASK);
+	u32 code = reason & ~SKB_DROP_REASON_SUBSYS_MASK;
+	const struct drop_reason_list *list;
+
+	rcu_read_lock();
+	list = subsys < SKB_DROP_REASON_SUBSYS_NUM ?
+		rcu_dereference(drop_reasons_by_subsys[subsys]) : NULL;
+	if (list && code < list->n_reasons && list->reasons[code])
+		strscpy(buf, list->reasons[code], len);
+	else
+		snprintf(buf, len, "REASON_%u", reason);
+	rcu_read_unlock();
+}
+
+static void (*nfscope_drain_fn)(void *data);
+static void *nfscope_drain_data;
+
+static void nfscope_drain_work_fn(struct work_struct *work)
+{
+	nfscope_drain_fn(nfscope_drain_data);
+}
+
+static DECLARE_DELAYED_WORK(nfscope_drain_work, nfscope_drain_work_fn);
+
+int nfscope_drain_init(void (*fn)(void *data), void *data)
+{
+	nfscope_drain_fn = fn;
+	nfscope_drain_data = data;
+	return 0;
+}
+
+void nfscope_drain_schedule(u32 msecs)
+{
+	schedule_delayed_work(&nfscope_drain_work, msecs_to_jiffies(msecs));
+}
+
+void nfscope_drain_cancel_sync(void)
+{
+	cancel_delayed_work_sync(&nfscope_drain_work);
+}
+
 static char nfscope_toa_trust[1024];
 module_param_string(toa_trust, nfscope_toa_trust, sizeof(nfscope_toa_trust), 0444);
 MODULE_PARM_DESC(toa_trust, "Trusted TOA senders in every netns: comma-separated CIDRs (empty: trust all)");
@@ -201,6 +320,32 @@ int nfscope_genl_register(nfscope_genl_doit_t doit, nfscope_genl_dumpit_t dumpit
 			nfscope_ops[i].doit = doit;
 	}
 	return genl_register_family(&nfscope_family);
+}
+
+bool nfscope_events_have_listeners(void)
+{
+	return genl_has_listeners(&nfscope_family, &init_net, 0);
+}
+
+struct sk_buff *nfscope_event_new(void **hdr)
+{
+	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+
+	if (!skb)
+		return NULL;
+	*hdr = genlmsg_put(skb, 0, 0, &nfscope_family, 0, NFSCOPE_CMD_EVENT);
+	if (!*hdr) {
+		nlmsg_free(skb);
+		return NULL;
+	}
+	return skb;
+}
+
+/* Consumes skb. -ESRCH: nobody listens. */
+int nfscope_event_send(struct sk_buff *skb, void *hdr)
+{
+	genlmsg_end(skb, hdr);
+	return genlmsg_multicast_netns(&nfscope_family, &init_net, skb, 0, 0, GFP_KERNEL);
 }
 
 struct net *nfscope_dump_net(struct netlink_callback *cb)

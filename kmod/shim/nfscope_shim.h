@@ -64,6 +64,36 @@ void *nfscope_kretprobe_data(struct kretprobe_instance *ri);
 u64 nfscope_regs_arg(struct pt_regs *regs, u32 n);
 s64 nfscope_regs_return_value(struct pt_regs *regs);
 
+/* interrupt-safe locks (tracepoints may fire in hard interrupts) */
+unsigned long nfscope_spin_lock_irqsave(spinlock_t *lock);
+void nfscope_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
+
+/* context of the current CPU and task */
+u32 nfscope_cpu(void);
+u32 nfscope_nr_cpu_ids(void);
+u32 nfscope_current_pid(void);
+void nfscope_current_comm(char comm[16]);
+u64 nfscope_real_time_ns(void);
+
+/* what a freed skb says about itself */
+u32 nfscope_skb_netns_inum(const struct sk_buff *skb);
+u32 nfscope_skb_ifindex(const struct sk_buff *skb);
+u16 nfscope_skb_protocol(const struct sk_buff *skb);
+u32 nfscope_stack_save(u64 *store, u32 size, u32 skip);
+/* "%pS" of addr into buf; the kernel's drop reason name into buf */
+void nfscope_format_symbol(char *buf, u32 len, u64 addr);
+void nfscope_drop_reason_name(u32 reason, char *buf, u32 len);
+
+/* deferred work: one delayed work item running fn in process context */
+int nfscope_drain_init(void (*fn)(void *data), void *data);
+void nfscope_drain_schedule(u32 msecs);
+void nfscope_drain_cancel_sync(void);
+
+/* events: multicast to the "events" group of init_net */
+bool nfscope_events_have_listeners(void);
+struct sk_buff *nfscope_event_new(void **hdr);
+int nfscope_event_send(struct sk_buff *skb, void *hdr);
+
 /* module parameters Rust's module! cannot declare (strings) */
 const char *nfscope_param_toa_trust(void);
 

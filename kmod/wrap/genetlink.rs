@@ -278,6 +278,14 @@ impl Message {
         to_result(unsafe { bindings::nfscope_nla_put(self.skb, kind, value.len() as u32, value.as_ptr().cast()) })
     }
 
+    /// A string attribute from bytes without a NUL (at most 255 of them are kept).
+    pub(crate) fn put_bytes_str(&mut self, kind: u32, value: &[u8]) -> Result {
+        let mut buf = [0u8; 256];
+        let n = value.len().min(buf.len() - 1);
+        buf[..n].copy_from_slice(&value[..n]);
+        self.put_bytes(kind, &buf[..=n])
+    }
+
     pub(crate) fn put_u32(&mut self, kind: u32, value: u32) -> Result {
         // SAFETY: `skb` is ours (type invariant).
         to_result(unsafe { bindings::nfscope_nla_put_u32(self.skb, kind, value) })
@@ -327,6 +335,64 @@ impl Reply<'_> {
 impl Drop for Reply<'_> {
     fn drop(&mut self) {
         // SAFETY: the message was not sent (`send` skips this), so it is ours to free.
+        unsafe { bindings::nfscope_genl_msg_free(self.msg.skb) };
+    }
+}
+
+/// Whether anyone listens to the family's "events" group in init_net. Cheap;
+/// any context.
+pub(crate) fn events_have_listeners() -> bool {
+    // SAFETY: reads the family's listener bitmap; valid while registered,
+    // and harmless (false) otherwise.
+    unsafe { bindings::nfscope_events_have_listeners() }
+}
+
+/// An event message for the "events" group. Freed unless sent.
+///
+/// # Invariants
+///
+/// `msg.skb` is an unsent message we own, `hdr` its genetlink header.
+pub(crate) struct Event {
+    msg: Message,
+    hdr: *mut ffi::c_void,
+}
+
+impl core::ops::Deref for Event {
+    type Target = Message;
+    fn deref(&self) -> &Message {
+        &self.msg
+    }
+}
+
+impl core::ops::DerefMut for Event {
+    fn deref_mut(&mut self) -> &mut Message {
+        &mut self.msg
+    }
+}
+
+impl Event {
+    /// Starts an event. Process context (allocates with GFP_KERNEL).
+    pub(crate) fn new() -> Result<Self> {
+        let mut hdr = core::ptr::null_mut();
+        // SAFETY: `hdr` is a valid out pointer.
+        let skb = unsafe { bindings::nfscope_event_new(&mut hdr) };
+        if skb.is_null() {
+            return Err(ENOMEM);
+        }
+        Ok(Self { msg: Message { skb }, hdr })
+    }
+
+    /// Multicasts the event to init_net listeners. `ESRCH`: nobody listens.
+    pub(crate) fn send(self) -> Result {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: ours (type invariant); sending consumes the message.
+        to_result(unsafe { bindings::nfscope_event_send(this.msg.skb, this.hdr) })
+    }
+}
+
+impl Drop for Event {
+    fn drop(&mut self) {
+        // SAFETY: not sent, so ours to free.
         unsafe { bindings::nfscope_genl_msg_free(self.msg.skb) };
     }
 }

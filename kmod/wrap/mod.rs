@@ -4,12 +4,17 @@
 //! unregisters in `Drop` and waits for in-flight callers. Only this layer
 //! touches `crate::bindings`.
 
+pub(crate) mod context;
 pub(crate) mod genetlink;
 pub(crate) mod kretprobe;
 pub(crate) mod lock_bh;
+pub(crate) mod lock_irq;
 pub(crate) mod net;
 pub(crate) mod netfilter;
 pub(crate) mod pernet;
 pub(crate) mod procfs;
+pub(crate) mod skb;
 pub(crate) mod sock;
+pub(crate) mod symbols;
 pub(crate) mod tracepoint;
+pub(crate) mod work;

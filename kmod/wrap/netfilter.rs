@@ -6,6 +6,7 @@
 use crate::bindings;
 use crate::wrap::net::Net;
 use crate::wrap::pernet::{state_of, PernetState};
+use crate::wrap::skb::Skb;
 use kernel::error::to_result;
 use kernel::ffi;
 use kernel::prelude::*;
@@ -32,7 +33,7 @@ pub(crate) enum Verdict {
 
 /// A packet at a hook: the `skb` and its `nf_hook_state`.
 pub(crate) struct Packet<'a> {
-    skb: &'a bindings::sk_buff,
+    skb: &'a Skb,
     state: &'a bindings::nf_hook_state,
 }
 
@@ -47,38 +48,9 @@ impl Packet<'_> {
         u32::from(self.state.hook)
     }
 
-    /// Length of the packet's data (`skb->len`).
-    pub(crate) fn len(&self) -> u32 {
-        // SAFETY: `self.skb` is a live `sk_buff` for the packet's lifetime.
-        unsafe { bindings::nfscope_skb_len(self.skb) }
-    }
-
-    /// Offset of the network header from `skb->data`.
-    pub(crate) fn network_offset(&self) -> i32 {
-        // SAFETY: `self.skb` is live.
-        unsafe { bindings::nfscope_skb_network_offset(self.skb) }
-    }
-
-    /// Copies `buf.len()` bytes at `offset` (from `skb->data`), wherever they
-    /// lie (linear data or fragments). Fails if the packet is shorter.
-    pub(crate) fn copy_bytes(&self, offset: i32, buf: &mut [u8]) -> Result {
-        // SAFETY: `self.skb` is live; `buf` is valid for writes of its length.
-        to_result(unsafe {
-            bindings::skb_copy_bits(self.skb, offset, buf.as_mut_ptr().cast(), buf.len() as i32)
-        })
-    }
-
-    /// For IPv6: the upper-layer protocol after any extension headers, and its
-    /// offset; `None` for fragments after the first or broken chains.
-    pub(crate) fn ipv6_transport(&self, nexthdr: u8) -> Option<(u8, i32)> {
-        let mut next = nexthdr;
-        let mut frag_off = 0u16;
-        // SAFETY: `self.skb` is live; the out pointers are valid.
-        let off = unsafe {
-            bindings::ipv6_skip_exthdr(self.skb, self.network_offset() + 40, &mut next, &mut frag_off)
-        };
-        // A non-zero `frag_off` means a fragment after the first: no transport header.
-        (off >= 0 && frag_off == 0).then_some((next, off))
+    /// The packet's buffer.
+    pub(crate) fn skb(&self) -> &Skb {
+        self.skb
     }
 }
 
@@ -158,7 +130,7 @@ unsafe extern "C" fn hook_callback<T: PacketHook>(
     state: *const bindings::nf_hook_state,
 ) -> ffi::c_uint {
     // SAFETY: netfilter passes valid pointers for the duration of the call.
-    let (skb, state) = unsafe { (&*skb, &*state) };
+    let (skb, state) = unsafe { (Skb::from_raw(skb), &*state) };
     // SAFETY: `state.net` is the live namespace the packet is in.
     let net = unsafe { Net::from_raw(state.net) };
     // SAFETY: by `HookRegistration`'s invariant the hook is registered by

@@ -6,6 +6,7 @@
 
 use crate::bindings;
 use crate::wrap::pernet::{state_of, PernetState};
+use crate::wrap::skb::Skb;
 use crate::wrap::sock::{sock_tuple, SockTuple};
 use kernel::error::to_result;
 use kernel::ffi;
@@ -94,4 +95,42 @@ unsafe extern "C" fn inet_sock_set_state_probe<T: SockStateHook>(
     // (see `probe_inet_sock_set_state`).
     let state = unsafe { state_of::<T>(net) };
     state.on_sock_state(&tuple, old, new);
+}
+
+/// What to do with every freed skb (`skb:kfree_skb`). Runs in any context,
+/// hard interrupts included: must not sleep, bounded work.
+pub(crate) trait DropHook: Sync + 'static {
+    fn on_kfree_skb(&self, skb: &Skb, location: usize, reason: u32);
+}
+
+/// Probes `skb:kfree_skb` with `handler`.
+///
+/// # Safety
+///
+/// `handler` must stay valid until the returned probe is dropped.
+pub(crate) unsafe fn probe_kfree_skb<H: DropHook>(handler: *const H) -> Result<TracepointProbe> {
+    let probe: unsafe extern "C" fn(*mut ffi::c_void, *mut bindings::sk_buff, *mut ffi::c_void, ffi::c_uint, *const bindings::sock) =
+        kfree_skb_probe::<H>;
+    // SAFETY: the probe has the tracepoint's prototype (`struct sk_buff *skb,
+    // void *location, enum skb_drop_reason reason, const struct sock *rx_sk`);
+    // `handler` outlives it (caller's guarantee).
+    unsafe { TracepointProbe::register(c"kfree_skb", probe as *mut ffi::c_void, handler as *mut ffi::c_void) }
+}
+
+/// # Safety
+///
+/// Called by the tracepoint with a live skb and the `data` registered by
+/// [`probe_kfree_skb::<H>`].
+unsafe extern "C" fn kfree_skb_probe<H: DropHook>(
+    data: *mut ffi::c_void,
+    skb: *mut bindings::sk_buff,
+    location: *mut ffi::c_void,
+    reason: ffi::c_uint,
+    _rx_sk: *const bindings::sock,
+) {
+    // SAFETY: `data` is the handler, live while the probe is registered.
+    let handler = unsafe { &*data.cast::<H>() };
+    // SAFETY: the skb is live during the tracepoint call.
+    let skb = unsafe { Skb::from_raw(skb) };
+    handler.on_kfree_skb(skb, location as usize, reason);
 }

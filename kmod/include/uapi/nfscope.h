@@ -31,6 +31,9 @@ enum nfscope_cmd {
 	/* Set the layouts (NFSCOPE_A_TOA_LAYOUTS, 0 = none) option kind
 	 * NFSCOPE_A_TOA_KIND carries. CAP_NET_ADMIN. */
 	NFSCOPE_CMD_TOA_SET_KIND,
+	/* Multicast on "events" (init_net listeners, CAP_NET_ADMIN): one
+	 * NFSCOPE_A_DROP per message, plus NFSCOPE_A_LOST. */
+	NFSCOPE_CMD_EVENT,
 	__NFSCOPE_CMD_MAX,
 };
 #define NFSCOPE_CMD_MAX (__NFSCOPE_CMD_MAX - 1)
@@ -70,6 +73,11 @@ enum nfscope_attr {
 	NFSCOPE_A_TOA_LAYOUTS,
 	/* nested: NFSCOPE_A_TOA_KIND + NFSCOPE_A_TOA_LAYOUTS, per configured kind */
 	NFSCOPE_A_TOA_KIND_MAP,
+	/* nested: enum nfscope_drop_attr, one dropped packet */
+	NFSCOPE_A_DROP,
+	/* u64: records the kernel could not buffer on this CPU since the
+	 * previous event message from it */
+	NFSCOPE_A_LOST,
 	__NFSCOPE_A_MAX,
 };
 #define NFSCOPE_A_MAX (__NFSCOPE_A_MAX - 1)
@@ -142,6 +150,31 @@ enum nfscope_toa_stat {
 	NFSCOPE_TOA_STAT_CAPACITY,	/* entries at most */
 	NFSCOPE_TOA_STAT_EXPIRED,	/* entries removed as their connection closed */
 	__NFSCOPE_TOA_STAT_MAX,
+};
+
+enum nfscope_drop_attr {
+	NFSCOPE_DROP_A_UNSPEC,
+	NFSCOPE_DROP_A_PAD,
+	NFSCOPE_DROP_A_TIME_NS,		/* u64: CLOCK_REALTIME */
+	NFSCOPE_DROP_A_CPU,		/* u32 */
+	NFSCOPE_DROP_A_PID,		/* u32: task running when the skb was freed */
+	NFSCOPE_DROP_A_COMM,		/* string */
+	NFSCOPE_DROP_A_NETNS,		/* u32: netns inode, 0 if unknown */
+	NFSCOPE_DROP_A_IFINDEX,		/* u32, 0 if none */
+	NFSCOPE_DROP_A_L3PROTO,		/* u16: ethertype (host order) */
+	NFSCOPE_DROP_A_L4PROTO,		/* u8: IPPROTO_*, absent if not IP */
+	NFSCOPE_DROP_A_SADDR,		/* binary, 4 or 16 */
+	NFSCOPE_DROP_A_DADDR,		/* binary */
+	NFSCOPE_DROP_A_SPORT,		/* u16 */
+	NFSCOPE_DROP_A_DPORT,		/* u16 */
+	NFSCOPE_DROP_A_TCP_FLAGS,	/* u8 */
+	NFSCOPE_DROP_A_LEN,		/* u32: skb->len */
+	NFSCOPE_DROP_A_REASON,		/* u32: enum skb_drop_reason */
+	NFSCOPE_DROP_A_REASON_NAME,	/* string, as the kernel names it */
+	NFSCOPE_DROP_A_LOCATION,	/* string: function+off/size [module] */
+	NFSCOPE_DROP_A_STACK,		/* nested: NFSCOPE_DROP_A_FRAME strings */
+	NFSCOPE_DROP_A_FRAME,		/* string */
+	__NFSCOPE_DROP_A_MAX,
 };
 
 #endif /* _UAPI_NFSCOPE_H */

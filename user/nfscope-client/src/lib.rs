@@ -3,9 +3,12 @@
 //! [`Client::connect`] resolves the family; its methods send one command each
 //! and decode the reply into plain types. Errors say what to do next.
 
+mod drops;
 mod netlink;
 mod status;
 mod toa;
+
+pub use drops::{DropEvent, DropRecord, DropStream};
 
 pub use netlink::NetlinkError;
 pub use status::{HookCounter, Status};
@@ -36,6 +39,7 @@ pub enum Error {
 pub struct Client {
     sock: GenlSocket,
     family: u16,
+    groups: Vec<(String, u32)>,
 }
 
 /// Configuration changes; `None` leaves a setting as it is.
@@ -56,7 +60,21 @@ impl Client {
         if family.version != uapi::NFSCOPE_GENL_VERSION {
             return Err(Error::VersionMismatch { found: family.version, expected: uapi::NFSCOPE_GENL_VERSION });
         }
-        Ok(Self { sock, family: family.id })
+        Ok(Self { sock, family: family.id, groups: family.groups })
+    }
+
+    /// Turns this connection into a stream of drop events (init_net only;
+    /// needs CAP_NET_ADMIN).
+    pub fn drop_events(mut self) -> Result<DropStream, Error> {
+        let group = self
+            .groups
+            .iter()
+            .find(|(n, _)| n == "events")
+            .map(|(_, id)| *id)
+            .ok_or(NetlinkError::Protocol("the family has no \"events\" group".into()))?;
+        self.sock.join_group(group).map_err(|e| classify(e, "listening to drop events"))?;
+        self.sock.set_rcvbuf(8 << 20);
+        Ok(DropStream::new(self.sock, self.family))
     }
 
     /// Module version, configuration and counters of the caller's namespace.

@@ -26,6 +26,9 @@ const CTRL_CMD_GETFAMILY: u8 = 3;
 const CTRL_ATTR_FAMILY_ID: u16 = 1;
 const CTRL_ATTR_FAMILY_NAME: u16 = 2;
 const CTRL_ATTR_VERSION: u16 = 3;
+const CTRL_ATTR_MCAST_GROUPS: u16 = 7;
+const CTRL_ATTR_MCAST_GRP_NAME: u16 = 1;
+const CTRL_ATTR_MCAST_GRP_ID: u16 = 2;
 
 /// A netlink failure: an errno from the kernel (with its extack message when it
 /// sent one), a socket error, or a message that does not parse.
@@ -233,6 +236,8 @@ fn set_netlink_flag(fd: &OwnedFd, option: libc::c_int) {
 pub struct Family {
     pub id: u16,
     pub version: u32,
+    /// Multicast groups: (name, id).
+    pub groups: Vec<(String, u32)>,
 }
 
 /// A `NETLINK_GENERIC` socket that sends requests and collects their replies.
@@ -258,8 +263,17 @@ impl GenlSocket {
         let attrs = Attrs(attrs);
         let id = attrs.get(CTRL_ATTR_FAMILY_ID)?.map(get_u16).transpose()?;
         let version = attrs.get(CTRL_ATTR_VERSION)?.map(get_u32).transpose()?;
+        let mut groups = Vec::new();
+        if let Some(nest) = attrs.get(CTRL_ATTR_MCAST_GROUPS)? {
+            for item in Attrs(nest).iter() {
+                let g = Attrs(item?.1);
+                if let (Some(name), Some(gid)) = (g.get(CTRL_ATTR_MCAST_GRP_NAME)?, g.get(CTRL_ATTR_MCAST_GRP_ID)?) {
+                    groups.push((get_string(name)?, get_u32(gid)?));
+                }
+            }
+        }
         match (id, version) {
-            (Some(id), Some(version)) => Ok(Family { id, version }),
+            (Some(id), Some(version)) => Ok(Family { id, version, groups }),
             _ => Err(NetlinkError::Protocol("GETFAMILY reply lacks id or version".into())),
         }
     }
@@ -267,6 +281,59 @@ impl GenlSocket {
     /// Sends one request and returns the attribute payloads of its replies.
     pub fn request(&mut self, family: u16, cmd: u8, attrs: &[Attr]) -> Result<Vec<Vec<u8>>, NetlinkError> {
         self.request_version(family, cmd, nfscope_codec::uapi::NFSCOPE_GENL_VERSION as u8, attrs)
+    }
+
+    /// Joins multicast group `group` (needs the group's permission, e.g. CAP_NET_ADMIN).
+    pub fn join_group(&mut self, group: u32) -> Result<(), NetlinkError> {
+        // SAFETY: `fd` is an open socket; `group` is a valid `u32` of the size passed.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_NETLINK,
+                libc::NETLINK_ADD_MEMBERSHIP,
+                (&group as *const u32).cast(),
+                std::mem::size_of::<u32>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(NetlinkError::Socket(Errno::last()));
+        }
+        Ok(())
+    }
+
+    /// Asks for a receive buffer of `bytes` (best effort; root may exceed rmem_max).
+    pub fn set_rcvbuf(&mut self, bytes: usize) {
+        let v = bytes as libc::c_int;
+        for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+            // SAFETY: `fd` is an open socket; `v` is a valid `int` of the size passed.
+            let rc = unsafe {
+                libc::setsockopt(self.fd.as_raw_fd(), libc::SOL_SOCKET, opt, (&v as *const libc::c_int).cast(), 4)
+            };
+            if rc == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Receives one datagram of multicast messages for `family`: each
+    /// message's attribute payload. `Err(Socket(ENOBUFS))`: messages were
+    /// lost because the socket buffer overflowed.
+    pub fn recv_multicast(&mut self, family: u16, buf: &mut [u8]) -> Result<Vec<Vec<u8>>, NetlinkError> {
+        let n = recv(self.fd.as_raw_fd(), buf, MsgFlags::empty()).map_err(NetlinkError::Socket)?;
+        let mut out = Vec::new();
+        let mut rest = &buf[..n];
+        while rest.len() >= NLMSG_HDRLEN {
+            let len = u32::from_ne_bytes(rest[0..4].try_into().unwrap()) as usize;
+            let kind = u16::from_ne_bytes([rest[4], rest[5]]);
+            if len < NLMSG_HDRLEN || len > rest.len() {
+                return Err(NetlinkError::Protocol(format!("message length {len} of {}", rest.len())));
+            }
+            if kind == family && len >= NLMSG_HDRLEN + GENL_HDRLEN {
+                out.push(rest[NLMSG_HDRLEN + GENL_HDRLEN..len].to_vec());
+            }
+            rest = rest.get(align4(len)..).unwrap_or(&[]);
+        }
+        Ok(out)
     }
 
     /// Sends a dump request and returns the attribute payloads of every message.

@@ -1,6 +1,7 @@
 //! The `nfscope` command: thin glue from subcommands to `nfscope-client` and
 //! to output formats.
 
+mod drops;
 mod output;
 mod toa;
 
@@ -24,6 +25,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Packet drops: every kernel drop with its reason, location and stack.
+    Drops {
+        #[command(subcommand)]
+        command: DropsCommand,
+    },
     /// TOA: the real clients behind L4 balancers.
     Toa {
         #[command(subcommand)]
@@ -34,6 +40,27 @@ enum Command {
         /// Whether the module's netfilter hooks do their work.
         #[arg(long, value_enum)]
         hooks: Option<OnOff>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DropsCommand {
+    /// Stream drop records as they happen (needs CAP_NET_ADMIN in the initial
+    /// network namespace; records of every namespace).
+    Watch {
+        /// JSON lines (schema-versioned) instead of text with indented stacks.
+        #[arg(long)]
+        json: bool,
+        /// Only drops in this namespace: an inode, a name in /run/netns, or a path.
+        #[arg(long)]
+        netns: Option<String>,
+        /// Only drops whose source or destination port is this (filtered in
+        /// the CLI for now).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Stop after this many records.
+        #[arg(long)]
+        count: Option<u64>,
     },
 }
 
@@ -60,6 +87,10 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 output::status_table(&mut out, &status)?;
             }
+        }
+        Command::Drops { command: DropsCommand::Watch { json, netns, port, count } } => {
+            let filter = drops::Filter { netns: netns.as_deref().map(drops::netns_inode).transpose()?, port };
+            drops::watch(&mut std::io::stdout().lock(), json, &filter, count)?;
         }
         Command::Toa { command } => toa::run(command, &mut std::io::stdout().lock())?,
         Command::Config { hooks } => {

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Where code runs: CPU, current task, time, and its kernel stack.
+
+use crate::bindings;
+
+pub(crate) fn cpu() -> u32 {
+    // SAFETY: reads the current CPU number; any context.
+    unsafe { bindings::nfscope_cpu() }
+}
+
+pub(crate) fn nr_cpu_ids() -> u32 {
+    // SAFETY: reads a boot-time constant.
+    unsafe { bindings::nfscope_nr_cpu_ids() }
+}
+
+/// PID of the task running now (in softirq: whichever task was interrupted).
+pub(crate) fn pid() -> u32 {
+    // SAFETY: `current` is always valid.
+    unsafe { bindings::nfscope_current_pid() }
+}
+
+pub(crate) fn comm() -> [u8; 16] {
+    let mut comm = [0u8; 16];
+    // SAFETY: `comm` has the 16 bytes the shim writes.
+    unsafe { bindings::nfscope_current_comm(comm.as_mut_ptr().cast()) };
+    comm
+}
+
+/// CLOCK_REALTIME in nanoseconds.
+pub(crate) fn real_time_ns() -> u64 {
+    // SAFETY: reads the clock; any context.
+    unsafe { bindings::nfscope_real_time_ns() }
+}
+
+/// Saves the current kernel stack (innermost first); returns the frame count.
+pub(crate) fn stack_save(store: &mut [u64]) -> usize {
+    // SAFETY: `store` is valid for `store.len()` entries.
+    unsafe { bindings::nfscope_stack_save(store.as_mut_ptr(), store.len() as u32, 0) as usize }
+}

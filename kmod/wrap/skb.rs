@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A borrowed `sk_buff`: its length, namespace, device, and bytes copied out
+//! wherever they lie (linear data or fragments).
+
+use crate::bindings;
+use kernel::error::to_result;
+use kernel::prelude::*;
+use kernel::types::Opaque;
+
+/// A packet buffer.
+///
+/// # Invariants
+///
+/// A `&Skb` refers to a live `sk_buff` for its lifetime.
+#[repr(transparent)]
+pub(crate) struct Skb(Opaque<bindings::sk_buff>);
+
+impl Skb {
+    /// # Safety
+    ///
+    /// `ptr` must point to a live `sk_buff` for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::sk_buff) -> &'a Skb {
+        // SAFETY: transparent wrapper; the caller guarantees liveness.
+        unsafe { &*ptr.cast::<Skb>() }
+    }
+
+    fn as_ptr(&self) -> *mut bindings::sk_buff {
+        self.0.get()
+    }
+
+    /// Length of the data (`skb->len`).
+    pub(crate) fn len(&self) -> u32 {
+        // SAFETY: live by the type invariant.
+        unsafe { bindings::nfscope_skb_len(self.as_ptr()) }
+    }
+
+    /// Offset of the network header from `skb->data`.
+    pub(crate) fn network_offset(&self) -> i32 {
+        // SAFETY: live by the type invariant.
+        unsafe { bindings::nfscope_skb_network_offset(self.as_ptr()) }
+    }
+
+    /// Copies `buf.len()` bytes at `offset` (from `skb->data`). Fails if the
+    /// packet is shorter.
+    pub(crate) fn copy_bytes(&self, offset: i32, buf: &mut [u8]) -> Result {
+        // SAFETY: live by the type invariant; `buf` is valid for writes of its length.
+        to_result(unsafe {
+            bindings::skb_copy_bits(self.as_ptr(), offset, buf.as_mut_ptr().cast(), buf.len() as i32)
+        })
+    }
+
+    /// For IPv6 at `network_offset`: the upper-layer protocol after any
+    /// extension headers and its offset; `None` for later fragments or broken chains.
+    pub(crate) fn ipv6_transport(&self, nexthdr: u8) -> Option<(u8, i32)> {
+        let mut next = nexthdr;
+        let mut frag_off = 0u16;
+        // SAFETY: live by the type invariant; the out pointers are valid.
+        let off = unsafe {
+            bindings::ipv6_skip_exthdr(self.as_ptr(), self.network_offset() + 40, &mut next, &mut frag_off)
+        };
+        // A non-zero `frag_off` means a fragment after the first: no transport header.
+        (off >= 0 && frag_off == 0).then_some((next, off))
+    }
+
+    /// Inode of the namespace of the skb's device, else of its socket; 0 if neither.
+    pub(crate) fn netns_inode(&self) -> u32 {
+        // SAFETY: live by the type invariant; a device or socket it points to
+        // is held by it.
+        unsafe { bindings::nfscope_skb_netns_inum(self.as_ptr()) }
+    }
+
+    pub(crate) fn ifindex(&self) -> u32 {
+        // SAFETY: live by the type invariant.
+        unsafe { bindings::nfscope_skb_ifindex(self.as_ptr()) }
+    }
+
+    /// `skb->protocol` (an ethertype, host order); 0 on some transmit paths.
+    pub(crate) fn protocol(&self) -> u16 {
+        // SAFETY: live by the type invariant.
+        unsafe { bindings::nfscope_skb_protocol(self.as_ptr()) }
+    }
+}

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel names: code addresses as `%pS` prints them, drop reasons as the
+//! kernel names them.
+
+use crate::bindings;
+
+fn until_nul(buf: &[u8]) -> &[u8] {
+    &buf[..buf.iter().position(|&b| b == 0).unwrap_or(buf.len())]
+}
+
+/// `function+0xoff/0xsize [module]` for `addr`, in `buf`.
+pub(crate) fn symbol(addr: u64, buf: &mut [u8]) -> &[u8] {
+    // SAFETY: `buf` is valid for writes of its length; snprintf terminates it.
+    unsafe { bindings::nfscope_format_symbol(buf.as_mut_ptr().cast(), buf.len() as u32, addr) };
+    until_nul(buf)
+}
+
+/// The kernel's name of drop reason `reason` (e.g. `NETFILTER_DROP`), in `buf`.
+pub(crate) fn drop_reason_name(reason: u32, buf: &mut [u8]) -> &[u8] {
+    // SAFETY: `buf` is valid for writes of its length; the shim terminates it.
+    unsafe { bindings::nfscope_drop_reason_name(reason, buf.as_mut_ptr().cast(), buf.len() as u32) };
+    until_nul(buf)
+}

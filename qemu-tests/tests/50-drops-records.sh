@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Drops: an nft rule `drop` in an input chain of `table inet t` in one
+# namespace, and UDP to a closed port: `nfscope drops watch` streams records
+# with the kernel's reason name, location, a stack through the dropping path,
+# the namespace and the 5-tuple. Unprivileged listeners are refused.
+source "$NFSCOPE_ROOT/qemu-tests/lib.sh"
+require ip nft setpriv
+
+make_ns a
+make_ns b
+link_ns a b 1
+load_module
+b_inode=$(stat -L -c %i /run/netns/b)
+ip netns exec b nft -f - <<'NFT'
+table inet t {
+	chain input {
+		type filter hook input priority 0;
+		tcp dport 7777 counter drop
+	}
+}
+NFT
+
+# watch PORT N FILE: records of namespace b and PORT, in the background;
+# waits until subscribed. (b also drops its own IPv6 router solicitations.)
+watch() {
+	timeout 60 "$NFSCOPE_BIN" drops watch --json --netns b --port "$1" --count "$2" >"$3" 2>"$3.err" &
+	watch_pid=$!
+	sleep 1
+}
+
+step "three SYNs to a port an nft rule drops"
+watch 7777 3 "$NFSCOPE_OUT/nft.json"
+for _ in 1 2 3; do
+	ip netns exec a "$PY" -c 'import socket,sys
+try: socket.create_connection(("198.18.1.2", 7777), timeout=0.5)
+except OSError: pass'
+done
+wait $watch_pid || fail "drops watch: $(cat "$NFSCOPE_OUT/nft.json.err")"
+cat "$NFSCOPE_OUT/nft.json" | head -n 1
+n=0
+while read -r rec; do
+	n=$((n + 1))
+	[ "$(json_path "$rec" "j['type']")" = drop ] || continue
+	[ "$(json_path "$rec" "(j['reason_name'], j['protocol'], j['saddr'], j['daddr'], j['dport'], j['tcp_flags'], j['netns'])")" = \
+		"('NETFILTER_DROP', 'tcp', '198.18.1.1', '198.18.1.2', 7777, 'S', $b_inode)" ] || fail "record $n: $rec"
+	json_path "$rec" "j['location']" | grep -qE '^(nf_hook_slow|nft_do_chain)\+0x' || fail "record $n location: $rec"
+	[ "$(json_path "$rec" "any(f.startswith('nf_hook_slow+') for f in j['stack'])")" = True ] ||
+		fail "record $n: stack does not go through nf_hook_slow: $rec"
+	[ "$(json_path "$rec" "j['schema']")" = 1 ] || fail "record $n: no schema version"
+done <"$NFSCOPE_OUT/nft.json"
+assert_cmp "$n" -eq 3 "records received"
+counted=$(ip netns exec b nft list chain inet t input | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+assert_cmp "$counted" -eq 3 "packets the nft counter saw"
+
+step "UDP to a closed port: NO_SOCKET, not netfilter"
+watch 9999 1 "$NFSCOPE_OUT/udp.json"
+ip netns exec a "$PY" -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("198.18.1.2", 9999))'
+wait $watch_pid || fail "drops watch: $(cat "$NFSCOPE_OUT/udp.json.err")"
+rec=$(head -n1 "$NFSCOPE_OUT/udp.json")
+[ "$(json_path "$rec" "(j['reason_name'], j['protocol'], j['dport'])")" = "('NO_SOCKET', 'udp', 9999)" ] || fail "udp record: $rec"
+[ "$(json_path "$rec" "any(f.startswith('nf_hook_slow+') for f in j['stack'])")" = False ] || fail "udp drop attributed to netfilter: $rec"
+
+step "listening needs CAP_NET_ADMIN"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all timeout 10 "$NFSCOPE_BIN" drops watch 2>&1) &&
+	fail "unprivileged drops watch succeeded"
+grep -q "needs CAP_NET_ADMIN" <<<"$out" || fail "unprivileged drops watch: $out"
+
+step "human output: a header line and an indented stack"
+timeout 60 "$NFSCOPE_BIN" drops watch --netns b --port 9999 --count 1 >"$NFSCOPE_OUT/human.txt" &
+watch_pid=$!
+sleep 1
+ip netns exec a "$PY" -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("198.18.1.2", 9999))'
+wait $watch_pid || fail "drops watch (text)"
+cat "$NFSCOPE_OUT/human.txt"
+head -n1 "$NFSCOPE_OUT/human.txt" | grep -q "NO_SOCKET at " || fail "text header line"
+sed -n 2p "$NFSCOPE_OUT/human.txt" | grep -q '^    [a-z_]' || fail "text stack line"
+unload_module
+echo "PASS $TEST_NAME"
