@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Drop records: every skb freed as a drop (`skb:kfree_skb` with a reason
-//! other than "consumed") becomes a record with its reason, location, stack,
+//! Drop and reset records: every skb freed as a drop (`skb:kfree_skb` with a
+//! reason other than "consumed") and every TCP reset the kernel sends
+//! (`tcp:tcp_send_reset`) becomes a record with its reason, location, stack,
 //! namespace, device and 5-tuple. Records go into a bounded ring per CPU
 //! (full ring: the record is counted as lost, never blocks) and a work item
 //! drains them as generic netlink events to init_net listeners of the
@@ -12,7 +13,8 @@ use crate::uapi;
 use crate::wrap::genetlink::{events_have_listeners, Event};
 use crate::wrap::lock_irq::SpinLockIrq;
 use crate::wrap::skb::Skb;
-use crate::wrap::tracepoint::DropHook;
+use crate::wrap::sock::SockTuple;
+use crate::wrap::tracepoint::{DropHook, RstHook};
 use crate::wrap::work::WorkHandler;
 use crate::wrap::{context, symbols};
 use kernel::prelude::*;
@@ -30,9 +32,21 @@ const IDLE_MS: u32 = 200;
 const SKB_NOT_DROPPED_YET: u32 = 0;
 const SKB_CONSUMED: u32 = 1;
 
-/// One dropped packet.
+/// What a record is about.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum Kind {
+    /// A dropped packet; `reason` is an `enum skb_drop_reason`.
+    #[default]
+    Drop,
+    /// A TCP reset the kernel sent; `reason` is an `enum sk_rst_reason`.
+    Rst,
+}
+
+/// One dropped packet or sent reset.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct DropRecord {
+    kind: Kind,
+    tcp_state: Option<u8>,
     time_ns: u64,
     cpu: u32,
     pid: u32,
@@ -72,15 +86,66 @@ impl DropRecord {
         }
         // The stack from the probe down: keep it from the frame that returns
         // into `location` (the freeing call site), dropping our own frames.
+        let location = r.location;
+        r.save_stack(|frames| frames.iter().position(|&a| a == location).unwrap_or(0));
+        r
+    }
+
+    /// A reset sent for `sock` (if known) in answer to `skb` (if any). Any context.
+    fn capture_rst(sock: Option<&SockTuple>, skb: Option<&Skb>, reason: u32) -> Self {
+        let mut r = DropRecord {
+            kind: Kind::Rst,
+            tcp_state: sock.map(|s| s.state),
+            time_ns: context::real_time_ns(),
+            cpu: context::cpu(),
+            pid: context::pid(),
+            comm: context::comm(),
+            reason,
+            ..Default::default()
+        };
+        // The RST goes back to whoever sent `skb`: reverse its 4-tuple.
+        let from_skb = skb.and_then(|skb| {
+            let ip = ip_headers(skb)?;
+            let t = transport(skb, &ip, false)?;
+            Some((skb, ip, t))
+        });
+        if let Some((skb, ip, t)) = from_skb {
+            r.netns = skb.netns_inode();
+            r.ifindex = skb.ifindex();
+            r.l3proto = skb.protocol();
+            r.len = skb.len();
+            r.ip = Some(IpHeaders { saddr: ip.daddr, daddr: ip.saddr, ..ip });
+            // The flags of the triggering packet are not the reset's: none.
+            r.ports = Some((t.dport, t.sport, 0));
+        } else if let Some(s) = sock {
+            r.netns = s.netns_inode;
+            r.ip = Some(IpHeaders {
+                family: s.family,
+                saddr: s.local_addr,
+                daddr: s.peer_addr,
+                proto: IPPROTO_TCP,
+                l4_offset: None,
+            });
+            r.ports = Some((s.local_port, s.peer_port, 0));
+        }
+        // Our probe's frames come first: start at the first kernel frame
+        // outside this module. Tracing glue that may follow is skipped by
+        // name when the record is sent (see `put_record`).
+        r.save_stack(|frames| frames.iter().position(|&a| !symbols::in_this_module(a)).unwrap_or(0));
+        r
+    }
+
+    /// Saves the kernel stack, keeping up to `STACK_DEPTH` frames from the
+    /// index `start` picks.
+    fn save_stack(&mut self, start: impl FnOnce(&[u64]) -> usize) {
         let mut raw = [0u64; STACK_DEPTH + 8];
         let n = context::stack_save(&mut raw);
-        let from = raw[..n].iter().position(|&a| a == r.location).unwrap_or(0);
-        let frames = &raw[from..n];
-        for (dst, src) in r.stack.iter_mut().zip(frames) {
+        let frames = &raw[..n];
+        let frames = &frames[start(frames).min(n)..];
+        for (dst, src) in self.stack.iter_mut().zip(frames) {
             *dst = *src;
         }
-        r.depth = frames.len().min(STACK_DEPTH);
-        r
+        self.depth = frames.len().min(STACK_DEPTH);
     }
 }
 
@@ -150,7 +215,7 @@ impl DropMonitor {
 }
 
 fn put_record(ev: &mut Event, r: &DropRecord) -> Result {
-    let nest = ev.nest_start(uapi::A_DROP)?;
+    let nest = ev.nest_start(if r.kind == Kind::Rst { uapi::A_RST } else { uapi::A_DROP })?;
     ev.put_u64(uapi::DROP_A_TIME_NS, r.time_ns, uapi::DROP_A_PAD)?;
     ev.put_u32(uapi::DROP_A_CPU, r.cpu)?;
     ev.put_u32(uapi::DROP_A_PID, r.pid)?;
@@ -166,18 +231,39 @@ fn put_record(ev: &mut Event, r: &DropRecord) -> Result {
         if let Some((sport, dport, flags)) = r.ports {
             ev.put_u16(uapi::DROP_A_SPORT, sport)?;
             ev.put_u16(uapi::DROP_A_DPORT, dport)?;
-            if ip.proto == IPPROTO_TCP {
+            if ip.proto == IPPROTO_TCP && r.kind == Kind::Drop {
                 ev.put_u8(uapi::DROP_A_TCP_FLAGS, flags)?;
             }
         }
     }
     ev.put_u32(uapi::DROP_A_LEN, r.len)?;
     ev.put_u32(uapi::DROP_A_REASON, r.reason)?;
+    if let Some(state) = r.tcp_state {
+        ev.put_u8(uapi::DROP_A_TCP_STATE, state)?;
+    }
     let mut buf = [0u8; 128];
-    ev.put_bytes_str(uapi::DROP_A_REASON_NAME, symbols::drop_reason_name(r.reason, &mut buf))?;
-    ev.put_bytes_str(uapi::DROP_A_LOCATION, symbols::symbol(r.location, &mut buf))?;
+    let name = match r.kind {
+        Kind::Drop => symbols::drop_reason_name(r.reason, &mut buf),
+        Kind::Rst => symbols::rst_reason_name(r.reason, &mut buf),
+    };
+    ev.put_bytes_str(uapi::DROP_A_REASON_NAME, name)?;
+    // A reset's location is the first frame past the tracepoint's glue
+    // (`__do_trace_*`, `__traceiter_*`, out of line in 7.x).
+    let mut frames = &r.stack[..r.depth];
+    let mut location = r.location;
+    if r.kind == Kind::Rst {
+        while let Some((&first, rest)) = frames.split_first() {
+            let name = symbols::symbol(first, &mut buf);
+            if !(name.starts_with(b"__do_trace_") || name.starts_with(b"__traceiter_")) {
+                break;
+            }
+            frames = rest;
+        }
+        location = frames.first().copied().unwrap_or(0);
+    }
+    ev.put_bytes_str(uapi::DROP_A_LOCATION, symbols::symbol(location, &mut buf))?;
     let stack = ev.nest_start(uapi::DROP_A_STACK)?;
-    for &frame in &r.stack[..r.depth] {
+    for &frame in frames {
         ev.put_bytes_str(uapi::DROP_A_FRAME, symbols::symbol(frame, &mut buf))?;
     }
     ev.nest_end(stack);
@@ -192,7 +278,23 @@ impl DropHook for DropMonitor {
         if reason == SKB_NOT_DROPPED_YET || reason == SKB_CONSUMED || !events_have_listeners() {
             return;
         }
-        let record = DropRecord::capture(skb, location, reason);
+        self.push(DropRecord::capture(skb, location, reason));
+    }
+}
+
+impl RstHook for DropMonitor {
+    /// Any context, like `on_kfree_skb`.
+    fn on_tcp_send_reset(&self, sock: Option<&SockTuple>, skb: Option<&Skb>, reason: u32) {
+        if !events_have_listeners() {
+            return;
+        }
+        self.push(DropRecord::capture_rst(sock, skb, reason));
+    }
+}
+
+impl DropMonitor {
+    /// Queues `record` on its CPU's ring, or counts it lost. Any context.
+    fn push(&self, record: DropRecord) {
         let Some(ring) = self.rings.get(record.cpu as usize) else { return };
         self.recorded.add(1, Relaxed);
         let mut ring = ring.lock();

@@ -29,7 +29,7 @@ use netns::{Defaults, NetnsState};
 use wrap::genetlink::FamilyRegistration;
 use wrap::kretprobe::GetnameProbe;
 use wrap::pernet::PernetRegistration;
-use wrap::tracepoint::{probe_inet_sock_set_state, probe_kfree_skb, TracepointProbe};
+use wrap::tracepoint::{probe_inet_sock_set_state, probe_kfree_skb, probe_tcp_send_reset, TracepointProbe};
 
 /// The module's version, reported over netlink and in procfs.
 pub(crate) const MODULE_VERSION: &CStr = c"0.1.0";
@@ -66,6 +66,7 @@ struct Nfscope {
     _pernet: PernetRegistration<NetnsState>,
     // The drop pipeline: producers stop first, then the drain, then the rings go.
     _kfree_skb: TracepointProbe,
+    _tcp_send_reset: TracepointProbe,
     _drain: DelayedWork<DropMonitor>,
     _drops: Pin<KBox<DropMonitor>>,
 }
@@ -104,6 +105,8 @@ impl kernel::Module for Nfscope {
         // SAFETY: `_kfree_skb` is declared before `_drops`, so the probe is
         // unregistered (waiting for running calls) before the monitor goes.
         let kfree_skb = unsafe { probe_kfree_skb(drops_ptr)? };
+        // SAFETY: as for `_kfree_skb`.
+        let tcp_send_reset = unsafe { probe_tcp_send_reset(drops_ptr)? };
         let genl = FamilyRegistration::<Control>::new()?;
         pr_info!("nfscope {} loaded\n", MODULE_VERSION.to_str().unwrap_or("?"));
         Ok(Self {
@@ -113,6 +116,7 @@ impl kernel::Module for Nfscope {
             _sock_state: sock_state,
             _pernet: pernet,
             _kfree_skb: kfree_skb,
+            _tcp_send_reset: tcp_send_reset,
             _drain: drain,
             _drops: drops,
         })

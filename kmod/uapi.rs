@@ -82,3 +82,5 @@ pub(crate) const DROP_A_REASON_NAME: u32 = b::NFSCOPE_DROP_A_REASON_NAME;
 pub(crate) const DROP_A_LOCATION: u32 = b::NFSCOPE_DROP_A_LOCATION;
 pub(crate) const DROP_A_STACK: u32 = b::NFSCOPE_DROP_A_STACK;
 pub(crate) const DROP_A_FRAME: u32 = b::NFSCOPE_DROP_A_FRAME;
+pub(crate) const A_RST: u32 = b::NFSCOPE_A_RST;
+pub(crate) const DROP_A_TCP_STATE: u32 = b::NFSCOPE_DROP_A_TCP_STATE;

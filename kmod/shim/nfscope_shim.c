@@ -11,6 +11,7 @@
 #include <linux/timekeeping.h>
 #include <linux/workqueue.h>
 #include <net/dropreason.h>
+#include <net/rstreason.h>
 #include <linux/moduleparam.h>
 #include <linux/netdevice.h>
 #include <linux/tracepoint.h>
@@ -68,10 +69,13 @@ struct net *nfscope_sock_tuple(const struct sock *sk, struct nfscope_sock_tuple 
 	memset(t, 0, sizeof(*t));
 	t->protocol = sk->sk_protocol;
 	t->net_refcnt = sk->sk_net_refcnt;
+	t->full = sk_fullsock(sk);
+	t->netns_inum = sock_net(sk)->ns.inum;
 	t->state = sk->sk_state;
 	t->peer_port = ntohs(sk->sk_dport);
-	/* Not sk_num: inet_put_port() zeroes it before the TCP_CLOSE tracepoint. */
-	t->local_port = ntohs(inet_sk(sk)->inet_sport);
+	/* Full sockets: not sk_num, which inet_put_port() zeroes before the
+	 * TCP_CLOSE tracepoint. Request and timewait sockets have no inet_sport. */
+	t->local_port = t->full ? ntohs(inet_sk(sk)->inet_sport) : sk->sk_num;
 #if IS_ENABLED(CONFIG_IPV6)
 	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
 		t->family = AF_INET6;
@@ -226,6 +230,24 @@ void nfscope_drop_reason_name(u32 reason, char *buf, u32 len)
 	else
 		snprintf(buf, len, "REASON_%u", reason);
 	rcu_read_unlock();
+}
+
+#define NFSCOPE_RST_NAME(r) [SK_RST_REASON_##r] = #r,
+static const char * const nfscope_rst_names[] = {
+	DEFINE_RST_REASON(NFSCOPE_RST_NAME, NFSCOPE_RST_NAME)
+};
+
+void nfscope_rst_reason_name(u32 reason, char *buf, u32 len)
+{
+	if (reason < ARRAY_SIZE(nfscope_rst_names) && nfscope_rst_names[reason])
+		strscpy(buf, nfscope_rst_names[reason], len);
+	else
+		snprintf(buf, len, "RST_REASON_%u", reason);
+}
+
+bool nfscope_addr_in_module(u64 addr)
+{
+	return within_module((unsigned long)addr, THIS_MODULE);
 }
 
 static void (*nfscope_drain_fn)(void *data);

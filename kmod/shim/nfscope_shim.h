@@ -35,6 +35,8 @@ struct nfscope_sock_tuple {
 	u8 family;		/* AF_INET or AF_INET6 */
 	u8 protocol;		/* IPPROTO_* */
 	u8 net_refcnt;		/* the socket holds a reference on its netns */
+	u8 full;		/* a full socket (not request or timewait) */
+	u32 netns_inum;		/* inode of the socket's netns */
 	u8 state;		/* TCP_* */
 	u16 peer_port;		/* host order */
 	u16 local_port;		/* host order */
@@ -83,6 +85,8 @@ u32 nfscope_stack_save(u64 *store, u32 size, u32 skip);
 /* "%pS" of addr into buf; the kernel's drop reason name into buf */
 void nfscope_format_symbol(char *buf, u32 len, u64 addr);
 void nfscope_drop_reason_name(u32 reason, char *buf, u32 len);
+void nfscope_rst_reason_name(u32 reason, char *buf, u32 len);
+bool nfscope_addr_in_module(u64 addr);
 
 /* deferred work: one delayed work item running fn in process context */
 int nfscope_drain_init(void (*fn)(void *data), void *data);

@@ -10,10 +10,22 @@ use crate::wrap::net::Net;
 pub(crate) struct SockTuple {
     pub(crate) family: u16,
     pub(crate) protocol: u8,
+    pub(crate) state: u8,
+    pub(crate) netns_inode: u32,
     pub(crate) peer_addr: [u8; 16],
     pub(crate) peer_port: u16,
     pub(crate) local_addr: [u8; 16],
     pub(crate) local_port: u16,
+}
+
+/// Reads `sk`'s connection, without its namespace. Any context.
+///
+/// # Safety
+///
+/// `sk` must point to a live socket (of any kind) for the duration of the call.
+pub(crate) unsafe fn sock_connection(sk: *const bindings::sock) -> SockTuple {
+    // SAFETY: the caller's guarantee.
+    unsafe { sock_tuple(sk) }.0
 }
 
 /// Reads `sk`'s connection. Returns its namespace only when the socket holds
@@ -30,6 +42,8 @@ pub(crate) unsafe fn sock_tuple<'a>(sk: *const bindings::sock) -> (SockTuple, Op
     let tuple = SockTuple {
         family: u16::from(t.family),
         protocol: t.protocol,
+        state: t.state,
+        netns_inode: t.netns_inum,
         peer_addr: t.peer_addr,
         peer_port: t.peer_port,
         local_addr: t.local_addr,

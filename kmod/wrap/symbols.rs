@@ -22,3 +22,16 @@ pub(crate) fn drop_reason_name(reason: u32, buf: &mut [u8]) -> &[u8] {
     unsafe { bindings::nfscope_drop_reason_name(reason, buf.as_mut_ptr().cast(), buf.len() as u32) };
     until_nul(buf)
 }
+
+/// The kernel's name of TCP reset reason `reason` (e.g. `NO_SOCKET`), in `buf`.
+pub(crate) fn rst_reason_name(reason: u32, buf: &mut [u8]) -> &[u8] {
+    // SAFETY: `buf` is valid for writes of its length; the shim terminates it.
+    unsafe { bindings::nfscope_rst_reason_name(reason, buf.as_mut_ptr().cast(), buf.len() as u32) };
+    until_nul(buf)
+}
+
+/// Whether `addr` is code or data of this module.
+pub(crate) fn in_this_module(addr: u64) -> bool {
+    // SAFETY: only compares `addr` with this module's address ranges.
+    unsafe { bindings::nfscope_addr_in_module(addr) }
+}

@@ -134,3 +134,43 @@ unsafe extern "C" fn kfree_skb_probe<H: DropHook>(
     let skb = unsafe { Skb::from_raw(skb) };
     handler.on_kfree_skb(skb, location as usize, reason);
 }
+
+/// What to do with every TCP reset the kernel sends (`tcp:tcp_send_reset`):
+/// `sock` is the socket it is sent for (if any), `skb` the packet that
+/// triggered it (if any). Any context: must not sleep.
+pub(crate) trait RstHook: Sync + 'static {
+    fn on_tcp_send_reset(&self, sock: Option<&SockTuple>, skb: Option<&Skb>, reason: u32);
+}
+
+/// Probes `tcp:tcp_send_reset` with `handler`.
+///
+/// # Safety
+///
+/// `handler` must stay valid until the returned probe is dropped.
+pub(crate) unsafe fn probe_tcp_send_reset<H: RstHook>(handler: *const H) -> Result<TracepointProbe> {
+    let probe: unsafe extern "C" fn(*mut ffi::c_void, *const bindings::sock, *const bindings::sk_buff, ffi::c_uint) =
+        tcp_send_reset_probe::<H>;
+    // SAFETY: the probe has the tracepoint's prototype (`const struct sock
+    // *sk, const struct sk_buff *skb, const enum sk_rst_reason reason`);
+    // `handler` outlives it (caller's guarantee).
+    unsafe { TracepointProbe::register(c"tcp_send_reset", probe as *mut ffi::c_void, handler as *mut ffi::c_void) }
+}
+
+/// # Safety
+///
+/// Called by the tracepoint with a live (or null) socket and skb and the
+/// `data` registered by [`probe_tcp_send_reset::<H>`].
+unsafe extern "C" fn tcp_send_reset_probe<H: RstHook>(
+    data: *mut ffi::c_void,
+    sk: *const bindings::sock,
+    skb: *const bindings::sk_buff,
+    reason: ffi::c_uint,
+) {
+    // SAFETY: `data` is the handler, live while the probe is registered.
+    let handler = unsafe { &*data.cast::<H>() };
+    // SAFETY: a non-null socket is live during the call.
+    let sock = (!sk.is_null()).then(|| unsafe { crate::wrap::sock::sock_connection(sk) });
+    // SAFETY: a non-null skb is live during the call.
+    let skb = (!skb.is_null()).then(|| unsafe { Skb::from_raw(skb) });
+    handler.on_tcp_send_reset(sock.as_ref(), skb, reason);
+}

@@ -3,7 +3,8 @@
 # Drops: an nft rule `drop` in an input chain of `table inet t` in one
 # namespace, and UDP to a closed port: `nfscope drops watch` streams records
 # with the kernel's reason name, location, a stack through the dropping path,
-# the namespace and the 5-tuple. Unprivileged listeners are refused.
+# the namespace and the 5-tuple. A TCP SYN to a closed port gives an RST
+# record with the reset path's stack. Unprivileged listeners are refused.
 source "$NFSCOPE_ROOT/qemu-tests/lib.sh"
 require ip nft setpriv
 
@@ -21,16 +22,16 @@ table inet t {
 }
 NFT
 
-# watch PORT N FILE: records of namespace b and PORT, in the background;
+# watch KIND PORT N FILE: records of namespace b and PORT, in the background;
 # waits until subscribed. (b also drops its own IPv6 router solicitations.)
 watch() {
-	timeout 60 "$NFSCOPE_BIN" drops watch --json --netns b --port "$1" --count "$2" >"$3" 2>"$3.err" &
+	timeout 60 "$NFSCOPE_BIN" drops watch --json --netns b --kind "$1" --port "$2" --count "$3" >"$4" 2>"$4.err" &
 	watch_pid=$!
 	sleep 1
 }
 
 step "three SYNs to a port an nft rule drops"
-watch 7777 3 "$NFSCOPE_OUT/nft.json"
+watch drop 7777 3 "$NFSCOPE_OUT/nft.json"
 for _ in 1 2 3; do
 	ip netns exec a "$PY" -c 'import socket,sys
 try: socket.create_connection(("198.18.1.2", 7777), timeout=0.5)
@@ -54,12 +55,25 @@ counted=$(ip netns exec b nft list chain inet t input | sed -n 's/.*counter pack
 assert_cmp "$counted" -eq 3 "packets the nft counter saw"
 
 step "UDP to a closed port: NO_SOCKET, not netfilter"
-watch 9999 1 "$NFSCOPE_OUT/udp.json"
+watch drop 9999 1 "$NFSCOPE_OUT/udp.json"
 ip netns exec a "$PY" -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("198.18.1.2", 9999))'
 wait $watch_pid || fail "drops watch: $(cat "$NFSCOPE_OUT/udp.json.err")"
 rec=$(head -n1 "$NFSCOPE_OUT/udp.json")
 [ "$(json_path "$rec" "(j['reason_name'], j['protocol'], j['dport'])")" = "('NO_SOCKET', 'udp', 9999)" ] || fail "udp record: $rec"
 [ "$(json_path "$rec" "any(f.startswith('nf_hook_slow+') for f in j['stack'])")" = False ] || fail "udp drop attributed to netfilter: $rec"
+
+step "TCP SYN to a closed port: an RST record with the reset path's stack"
+watch rst 7778 1 "$NFSCOPE_OUT/rst.json"
+ip netns exec a "$PY" -c 'import socket
+try: socket.create_connection(("198.18.1.2", 7778), timeout=2)
+except OSError as e: print("client:", e)'
+wait $watch_pid || fail "drops watch --kind rst: $(cat "$NFSCOPE_OUT/rst.json.err")"
+rec=$(head -n1 "$NFSCOPE_OUT/rst.json")
+echo "$rec"
+[ "$(json_path "$rec" "(j['type'], j['reason_name'], j['saddr'], j['sport'], j['daddr'], j['netns'])")" = \
+	"('rst', 'NO_SOCKET', '198.18.1.2', 7778, '198.18.1.1', $b_inode)" ] || fail "rst record: $rec"
+[ "$(json_path "$rec" "j['stack'][0].startswith('tcp_v4_send_reset+') and any(f.startswith('tcp_v4_rcv+') for f in j['stack'])")" = True ] ||
+	fail "rst stack: $rec"
 
 step "listening needs CAP_NET_ADMIN"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all timeout 10 "$NFSCOPE_BIN" drops watch 2>&1) &&

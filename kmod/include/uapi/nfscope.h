@@ -78,6 +78,9 @@ enum nfscope_attr {
 	/* u64: records the kernel could not buffer on this CPU since the
 	 * previous event message from it */
 	NFSCOPE_A_LOST,
+	/* nested: enum nfscope_drop_attr, one TCP reset the kernel sent
+	 * (REASON is enum sk_rst_reason; SADDR/SPORT are the RST's source) */
+	NFSCOPE_A_RST,
 	__NFSCOPE_A_MAX,
 };
 #define NFSCOPE_A_MAX (__NFSCOPE_A_MAX - 1)
@@ -174,6 +177,7 @@ enum nfscope_drop_attr {
 	NFSCOPE_DROP_A_LOCATION,	/* string: function+off/size [module] */
 	NFSCOPE_DROP_A_STACK,		/* nested: NFSCOPE_DROP_A_FRAME strings */
 	NFSCOPE_DROP_A_FRAME,		/* string */
+	NFSCOPE_DROP_A_TCP_STATE,	/* u8: TCP_* of the socket (RST records) */
 	__NFSCOPE_DROP_A_MAX,
 };
 

@@ -27,6 +27,9 @@ pub struct DropRecord {
     pub len: u32,
     pub reason: u32,
     pub reason_name: String,
+    /// The socket's TCP state (reset records).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_state: Option<String>,
     pub location: String,
     pub stack: Vec<String>,
 }
@@ -35,6 +38,9 @@ pub struct DropRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DropEvent {
     Drop(DropRecord),
+    /// A TCP reset the kernel sent (same fields; `reason` is an
+    /// `enum sk_rst_reason`, source = the resetting side).
+    Rst(DropRecord),
     /// The kernel could not buffer this many records (ring full).
     KernelLost(u64),
     /// The socket's buffer overflowed: an unknown number of events is gone.
@@ -63,6 +69,15 @@ pub fn tcp_flags_text(f: u8) -> String {
         s.push('.');
     }
     s
+}
+
+/// The kernel's TCP state names.
+pub fn tcp_state_name(s: u8) -> String {
+    const NAMES: [&str; 13] = [
+        "", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE",
+        "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV",
+    ];
+    NAMES.get(s as usize).filter(|n| !n.is_empty()).map_or_else(|| format!("STATE_{s}"), |n| (*n).to_string())
 }
 
 fn ip(p: &[u8]) -> Option<IpAddr> {
@@ -105,6 +120,7 @@ impl DropRecord {
             len: get_u32(need(uapi::NFSCOPE_DROP_A_LEN, "len")?)?,
             reason: get_u32(need(uapi::NFSCOPE_DROP_A_REASON, "reason")?)?,
             reason_name: get_string(need(uapi::NFSCOPE_DROP_A_REASON_NAME, "reason name")?)?,
+            tcp_state: opt(uapi::NFSCOPE_DROP_A_TCP_STATE)?.map(get_u8).transpose()?.map(tcp_state_name),
             location: get_string(need(uapi::NFSCOPE_DROP_A_LOCATION, "location")?)?,
             stack,
         })
@@ -141,6 +157,9 @@ impl DropStream {
                 }
                 if let Some(d) = a.get(uapi::NFSCOPE_A_DROP as u16)? {
                     self.pending.push_back(DropEvent::Drop(DropRecord::decode(d)?));
+                }
+                if let Some(d) = a.get(uapi::NFSCOPE_A_RST as u16)? {
+                    self.pending.push_back(DropEvent::Rst(DropRecord::decode(d)?));
                 }
             }
         }

@@ -35,11 +35,11 @@ fn endpoint(a: Option<std::net::IpAddr>, p: Option<u16>) -> String {
     }
 }
 
-fn human(out: &mut impl Write, r: &DropRecord) -> std::io::Result<()> {
+fn human(out: &mut impl Write, what: &str, r: &DropRecord) -> std::io::Result<()> {
     let secs = r.time_ns / 1_000_000_000;
     writeln!(
         out,
-        "{}.{:06} netns {} if {} {} {} > {}{} len {} {} at {} ({} pid {} cpu {})",
+        "{}.{:06} {what} netns {} if {} {} {} > {}{}{} len {} {} at {} ({} pid {} cpu {})",
         secs,
         (r.time_ns % 1_000_000_000) / 1000,
         r.netns,
@@ -48,6 +48,7 @@ fn human(out: &mut impl Write, r: &DropRecord) -> std::io::Result<()> {
         endpoint(r.saddr, r.sport),
         endpoint(r.daddr, r.dport),
         r.tcp_flags.as_ref().map(|f| format!(" [{f}]")).unwrap_or_default(),
+        r.tcp_state.as_ref().map(|s| format!(" state {s}")).unwrap_or_default(),
         r.len,
         r.reason_name,
         r.location,
@@ -65,6 +66,8 @@ fn human(out: &mut impl Write, r: &DropRecord) -> std::io::Result<()> {
 pub struct Filter {
     pub netns: Option<u32>,
     pub port: Option<u16>,
+    pub drops: bool,
+    pub resets: bool,
 }
 
 impl Filter {
@@ -80,17 +83,24 @@ pub fn watch(out: &mut impl Write, json: bool, filter: &Filter, count: Option<u6
     let mut shown = 0u64;
     while count.is_none_or(|c| shown < c) {
         match stream.next_event()? {
-            DropEvent::Drop(r) => {
-                if !filter.matches(&r) {
-                    continue;
-                }
+            DropEvent::Drop(r) | DropEvent::Rst(r) if !filter.matches(&r) => continue,
+            DropEvent::Drop(r) if filter.drops => {
                 if json {
                     json_line(out, "drop", &r)?;
                 } else {
-                    human(out, &r)?;
+                    human(out, "DROP", &r)?;
                 }
                 shown += 1;
             }
+            DropEvent::Rst(r) if filter.resets => {
+                if json {
+                    json_line(out, "rst", &r)?;
+                } else {
+                    human(out, "RST", &r)?;
+                }
+                shown += 1;
+            }
+            DropEvent::Drop(_) | DropEvent::Rst(_) => {}
             DropEvent::KernelLost(n) => report_loss(out, json, "kernel", Some(n))?,
             DropEvent::SocketOverrun => report_loss(out, json, "socket", None)?,
         }

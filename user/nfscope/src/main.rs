@@ -45,8 +45,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum DropsCommand {
-    /// Stream drop records as they happen (needs CAP_NET_ADMIN in the initial
-    /// network namespace; records of every namespace).
+    /// Stream drop and TCP reset records as they happen (needs CAP_NET_ADMIN
+    /// in the initial network namespace; records of every namespace).
     Watch {
         /// JSON lines (schema-versioned) instead of text with indented stacks.
         #[arg(long)]
@@ -58,10 +58,20 @@ enum DropsCommand {
         /// the CLI for now).
         #[arg(long)]
         port: Option<u16>,
+        /// Which records: drops, resets (TCP RSTs the kernel sends), or both.
+        #[arg(long, value_enum, default_value = "all")]
+        kind: RecordKind,
         /// Stop after this many records.
         #[arg(long)]
         count: Option<u64>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RecordKind {
+    Drop,
+    Rst,
+    All,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -88,8 +98,13 @@ fn run(cli: Cli) -> Result<()> {
                 output::status_table(&mut out, &status)?;
             }
         }
-        Command::Drops { command: DropsCommand::Watch { json, netns, port, count } } => {
-            let filter = drops::Filter { netns: netns.as_deref().map(drops::netns_inode).transpose()?, port };
+        Command::Drops { command: DropsCommand::Watch { json, netns, port, kind, count } } => {
+            let filter = drops::Filter {
+                netns: netns.as_deref().map(drops::netns_inode).transpose()?,
+                port,
+                drops: !matches!(kind, RecordKind::Rst),
+                resets: !matches!(kind, RecordKind::Drop),
+            };
             drops::watch(&mut std::io::stdout().lock(), json, &filter, count)?;
         }
         Command::Toa { command } => toa::run(command, &mut std::io::stdout().lock())?,
