@@ -75,6 +75,14 @@ echo "$rec"
 [ "$(json_path "$rec" "j['stack'][0].startswith('tcp_v4_send_reset+') and any(f.startswith('tcp_v4_rcv+') for f in j['stack'])")" = True ] ||
 	fail "rst stack: $rec"
 
+step "conntrack stats: per-CPU rows of /proc/net/stat/nf_conntrack, and deltas"
+rows=$(ip netns exec b "$NFSCOPE_BIN" conntrack stats --json)
+assert_cmp "$(wc -l <<<"$rows")" -eq "$(nproc)" "conntrack stats rows (one per CPU)"
+[ "$(json_path "$(head -n1 <<<"$rows")" "sorted(k for k in j['counters'] if k in ('insert_failed','drop','early_drop'))")" = \
+	"['drop', 'early_drop', 'insert_failed']" ] || fail "conntrack stats counters: $(head -n1 <<<"$rows")"
+ip netns exec b "$NFSCOPE_BIN" conntrack stats --watch 0.2 --count 1 | tee "$NFSCOPE_OUT/ct.txt"
+grep -q "^ *all " "$NFSCOPE_OUT/ct.txt" || fail "conntrack stats --watch: no totals row"
+
 step "listening needs CAP_NET_ADMIN"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all timeout 10 "$NFSCOPE_BIN" drops watch 2>&1) &&
 	fail "unprivileged drops watch succeeded"

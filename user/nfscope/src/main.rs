@@ -1,6 +1,7 @@
 //! The `nfscope` command: thin glue from subcommands to `nfscope-client` and
 //! to output formats.
 
+mod conntrack;
 mod drops;
 mod output;
 mod toa;
@@ -29,6 +30,11 @@ enum Command {
     Drops {
         #[command(subcommand)]
         command: DropsCommand,
+    },
+    /// Conntrack counters (insert_failed, drop, early_drop ...) per CPU.
+    Conntrack {
+        #[command(subcommand)]
+        command: ConntrackCommand,
     },
     /// TOA: the real clients behind L4 balancers.
     Toa {
@@ -62,6 +68,23 @@ enum DropsCommand {
         #[arg(long, value_enum, default_value = "all")]
         kind: RecordKind,
         /// Stop after this many records.
+        #[arg(long)]
+        count: Option<u64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConntrackCommand {
+    /// Per-CPU counters of /proc/net/stat/nf_conntrack in this namespace;
+    /// with --watch, deltas every interval. Counters that mean lost packets
+    /// (insert_failed, drop, early_drop) are marked with "!".
+    Stats {
+        #[arg(long)]
+        json: bool,
+        /// Print deltas every SECONDS (default 1 when given without a value).
+        #[arg(long, num_args = 0..=1, default_missing_value = "1")]
+        watch: Option<f64>,
+        /// With --watch: stop after this many intervals.
         #[arg(long)]
         count: Option<u64>,
     },
@@ -106,6 +129,10 @@ fn run(cli: Cli) -> Result<()> {
                 resets: !matches!(kind, RecordKind::Drop),
             };
             drops::watch(&mut std::io::stdout().lock(), json, &filter, count)?;
+        }
+        Command::Conntrack { command: ConntrackCommand::Stats { json, watch, count } } => {
+            let watch = watch.map(std::time::Duration::from_secs_f64);
+            conntrack::stats(&mut std::io::stdout().lock(), json, watch, count)?;
         }
         Command::Toa { command } => toa::run(command, &mut std::io::stdout().lock())?,
         Command::Config { hooks } => {
