@@ -26,11 +26,32 @@ ip netns exec client "$NFSCOPE_BIN" status --json
 step "cat /proc/net/nfscope/status (server)"
 ip netns exec server cat /proc/net/nfscope/status
 
+step "drops: an nft rule in the server drops TCP port 7777; a SYN to closed port 7778 is reset"
+ip netns exec server nft add table inet t
+ip netns exec server nft add chain inet t input '{ type filter hook input priority 0; }'
+ip netns exec server nft add rule inet t input tcp dport 7777 drop
+"$NFSCOPE_BIN" drops watch --netns server --port 7777 --kind drop --count 1 >"$NFSCOPE_OUT/demo-drop.txt" &
+w1=$!
+"$NFSCOPE_BIN" drops watch --netns server --port 7778 --kind rst --count 1 >"$NFSCOPE_OUT/demo-rst.txt" &
+w2=$!
+sleep 1
+ip netns exec client "$PY" -c 'import socket
+for port in (7777, 7778):
+    try: socket.create_connection(("198.18.1.2", port), timeout=0.5)
+    except OSError: pass'
+wait $w1 $w2
+echo "-- nfscope drops watch --netns server --port 7777:"
+cat "$NFSCOPE_OUT/demo-drop.txt"
+echo "-- nfscope drops watch --netns server --port 7778 --kind rst:"
+cat "$NFSCOPE_OUT/demo-rst.txt"
+
 step "TOA: a balancer (198.18.2.1) forwards client 203.0.113.7:40000 in TCP option 200 to a backend"
 toa_setup
 r=$(toa_conn --src 198.18.2.1 --dst 198.18.2.2 --port 8080 --ack-opt c8089c40cb007107 \
-	--while-open "echo '-- nfscope toa list (backend, connection open):'; ip netns exec be $NFSCOPE_BIN toa list")
-echo "-- the backend's server saw: $r"
+	--while-open "ip netns exec be $NFSCOPE_BIN toa list > $NFSCOPE_OUT/demo-toa.txt")
+echo "-- nfscope toa list (backend, while the connection was open):"
+cat "$NFSCOPE_OUT/demo-toa.txt"
+echo "-- the backend's server saw (accept, getpeername): $r"
 step "nfscope toa stats (backend)"
 ip netns exec be "$NFSCOPE_BIN" toa stats
 unload_module
