@@ -23,7 +23,8 @@ fi
 
 log "building the CLI and running host tests"
 cargo build --release --locked
-cargo test --workspace --locked
+# --release: reuses the build above instead of compiling everything again for debug.
+cargo test --workspace --locked --release
 log "fuzzing the TOA codec: 10 million mutated option lists (scripts/fuzz-toa.sh adds cargo fuzz)"
 cargo run --release --locked -q -p nfscope-codec --example fuzz_toa -- 10000000
 

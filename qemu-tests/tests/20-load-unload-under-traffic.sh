@@ -10,10 +10,10 @@ make_ns a
 make_ns b
 link_ns a b 1
 
-flood_pids=()
-ip netns exec a ping -q -f -w 600 198.18.1.2 >"$NFSCOPE_OUT/ping4.txt" 2>&1 & flood_pids+=($!)
-ip netns exec b ping -q -f -w 600 2001:db8:1::1 >"$NFSCOPE_OUT/ping6.txt" 2>&1 & flood_pids+=($!)
-trap 'kill "${flood_pids[@]}" 2>/dev/null || true' EXIT
+ping_pids=()
+ip netns exec a ping -q -i 0.005 -w 600 198.18.1.2 >"$NFSCOPE_OUT/ping4.txt" 2>&1 & ping_pids+=($!)
+ip netns exec b ping -q -i 0.005 -w 600 2001:db8:1::1 >"$NFSCOPE_OUT/ping6.txt" 2>&1 & ping_pids+=($!)
+trap 'kill "${ping_pids[@]}" 2>/dev/null || true' EXIT
 
 for i in $(seq 1 50); do
 	load_module
@@ -27,9 +27,9 @@ for i in $(seq 1 50); do
 	unload_module
 done
 
-for pid in "${flood_pids[@]}"; do kill -0 "$pid" || fail "traffic stopped during the cycles"; done
-kill -INT "${flood_pids[@]}"
-wait "${flood_pids[@]}" || true
+for pid in "${ping_pids[@]}"; do kill -0 "$pid" || fail "traffic stopped during the cycles"; done
+kill -INT "${ping_pids[@]}"
+wait "${ping_pids[@]}" || true
 trap - EXIT
 for f in ping4 ping6; do
 	received=$(sed -n 's/.* \([0-9]\+\) received.*/\1/p' "$NFSCOPE_OUT/$f.txt")

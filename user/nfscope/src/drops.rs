@@ -82,29 +82,29 @@ pub fn watch(out: &mut impl Write, json: bool, filter: &Filter, count: Option<u6
     let mut stream = Client::connect()?.drop_events()?;
     let mut shown = 0u64;
     while count.is_none_or(|c| shown < c) {
-        match stream.next_event()? {
-            DropEvent::Drop(r) | DropEvent::Rst(r) if !filter.matches(&r) => continue,
-            DropEvent::Drop(r) if filter.drops => {
-                if json {
-                    json_line(out, "drop", &r)?;
-                } else {
-                    human(out, "DROP", &r)?;
-                }
-                shown += 1;
+        let (r, is_rst) = match stream.next_event()? {
+            DropEvent::Drop(r) => (r, false),
+            DropEvent::Rst(r) => (r, true),
+            DropEvent::KernelLost(n) => {
+                report_loss(out, json, "kernel", Some(n))?;
+                continue;
             }
-            DropEvent::Rst(r) if filter.resets => {
-                if json {
-                    json_line(out, "rst", &r)?;
-                } else {
-                    human(out, "RST", &r)?;
-                }
-                shown += 1;
+            DropEvent::SocketOverrun => {
+                report_loss(out, json, "socket", None)?;
+                continue;
             }
-            DropEvent::Drop(_) | DropEvent::Rst(_) => {}
-            DropEvent::KernelLost(n) => report_loss(out, json, "kernel", Some(n))?,
-            DropEvent::SocketOverrun => report_loss(out, json, "socket", None)?,
+        };
+        if !filter.matches(&r) || !(if is_rst { filter.resets } else { filter.drops }) {
+            continue;
+        }
+        let (kind, label) = if is_rst { ("rst", "RST") } else { ("drop", "DROP") };
+        if json {
+            json_line(out, kind, &r)?;
+        } else {
+            human(out, label, &r)?;
         }
         out.flush()?;
+        shown += 1;
     }
     Ok(())
 }
@@ -118,5 +118,6 @@ fn report_loss(out: &mut impl Write, json: bool, r#where: &'static str, count: O
             None => writeln!(out, "!! drop records lost: this reader fell behind (socket buffer overrun)")?,
         }
     }
+    out.flush()?;
     Ok(())
 }
