@@ -19,7 +19,6 @@ use crate::wrap::work::WorkHandler;
 use crate::wrap::{context, symbols};
 use kernel::prelude::*;
 use kernel::static_lock_class;
-use kernel::sync::atomic::{Atomic, Relaxed};
 
 /// Frames kept per record.
 pub(crate) const STACK_DEPTH: usize = 16;
@@ -178,12 +177,9 @@ impl Ring {
     }
 }
 
-/// The drop monitor: per-CPU rings and counters.
+/// The drop monitor: one ring per CPU.
 pub(crate) struct DropMonitor {
     rings: KVec<Pin<KBox<SpinLockIrq<Ring>>>>,
-    recorded: Atomic<u64>,
-    lost: Atomic<u64>,
-    delivered: Atomic<u64>,
 }
 
 impl DropMonitor {
@@ -198,7 +194,7 @@ impl DropMonitor {
             let ring = Ring { slots, head: 0, len: 0, lost: 0 };
             rings.push(KBox::pin_init(SpinLockIrq::new(ring, c"nfscope_drops", static_lock_class!()), GFP_KERNEL)?, GFP_KERNEL)?;
         }
-        Ok(Self { rings, recorded: Atomic::new(0), lost: Atomic::new(0), delivered: Atomic::new(0) })
+        Ok(Self { rings })
     }
 
     /// Sends one record (and the loss since the previous message). Process context.
@@ -296,29 +292,25 @@ impl DropMonitor {
     /// Queues `record` on its CPU's ring, or counts it lost. Any context.
     fn push(&self, record: DropRecord) {
         let Some(ring) = self.rings.get(record.cpu as usize) else { return };
-        self.recorded.add(1, Relaxed);
-        let mut ring = ring.lock();
-        let before = ring.lost;
-        ring.push(record);
-        let lost = ring.lost - before;
-        drop(ring);
-        self.lost.add(lost, Relaxed);
+        ring.lock().push(record);
     }
 }
 
 impl WorkHandler for DropMonitor {
-    /// Process context: empties every ring into events.
+    /// Process context: moves up to a ring's worth of records from every
+    /// ring into events (bounded, so a drop storm cannot hold the worker).
     fn run(&self) -> u32 {
         for ring in &self.rings {
             let mut lost = core::mem::take(&mut ring.lock().lost);
-            loop {
+            for _ in 0..RING_SIZE {
                 let record = ring.lock().pop();
                 if record.is_none() && lost == 0 {
                     break;
                 }
-                if Self::send(record.as_ref(), lost).is_ok() && record.is_some() {
-                    self.delivered.add(1, Relaxed);
-                }
+                // A failed send loses this message only: nobody listens any
+                // more, or a listener's buffer is full (it then reads ENOBUFS
+                // and reports a socket overrun).
+                let _ = Self::send(record.as_ref(), lost);
                 lost = 0;
                 if record.is_none() {
                     break;

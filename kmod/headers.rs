@@ -74,12 +74,14 @@ pub(crate) struct Transport {
     pub(crate) tcp_flags: u8,
     pub(crate) options: [u8; 40],
     pub(crate) options_len: usize,
+    /// The packet ends before the data offset says the TCP header does.
+    pub(crate) truncated: bool,
 }
 
 /// The TCP or UDP header after `h`; TCP options are copied when `options`.
 pub(crate) fn transport(skb: &Skb, h: &IpHeaders, options: bool) -> Option<Transport> {
     let off = h.l4_offset?;
-    let mut t = Transport { sport: 0, dport: 0, tcp_flags: 0, options: [0; 40], options_len: 0 };
+    let mut t = Transport { sport: 0, dport: 0, tcp_flags: 0, options: [0; 40], options_len: 0, truncated: false };
     match h.proto {
         IPPROTO_TCP => {
             let mut tcp = [0u8; 20];
@@ -90,7 +92,7 @@ pub(crate) fn transport(skb: &Skb, h: &IpHeaders, options: bool) -> Option<Trans
             let doff = usize::from(tcp[12] >> 4) * 4;
             t.options_len = doff.saturating_sub(20).min(40);
             if options && t.options_len > 0 {
-                skb.copy_bytes(off + 20, &mut t.options[..t.options_len]).ok()?;
+                t.truncated = skb.copy_bytes(off + 20, &mut t.options[..t.options_len]).is_err();
             }
         }
         IPPROTO_UDP => {

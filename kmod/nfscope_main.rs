@@ -57,18 +57,19 @@ module! {
 }
 
 struct Nfscope {
-    // Dropped in declaration order: everything that looks up per-namespace
-    // state (requests, probes) goes before that state does.
+    // Dropped in declaration order. The drop pipeline first (producers, then
+    // the drain, then the rings), so no event is sent through the family
+    // while it is being unregistered; then everything that looks up
+    // per-namespace state (requests, probes) before that state.
+    _kfree_skb: TracepointProbe,
+    _tcp_send_reset: TracepointProbe,
+    _drain: DelayedWork<DropMonitor>,
+    _drops: Pin<KBox<DropMonitor>>,
     _genl: FamilyRegistration<Control>,
     _getname4: GetnameProbe<NetnsState>,
     _getname6: GetnameProbe<NetnsState>,
     _sock_state: TracepointProbe,
     _pernet: PernetRegistration<NetnsState>,
-    // The drop pipeline: producers stop first, then the drain, then the rings go.
-    _kfree_skb: TracepointProbe,
-    _tcp_send_reset: TracepointProbe,
-    _drain: DelayedWork<DropMonitor>,
-    _drops: Pin<KBox<DropMonitor>>,
 }
 
 impl kernel::Module for Nfscope {
@@ -110,15 +111,15 @@ impl kernel::Module for Nfscope {
         let genl = FamilyRegistration::<Control>::new()?;
         pr_info!("nfscope {} loaded\n", MODULE_VERSION.to_str().unwrap_or("?"));
         Ok(Self {
+            _kfree_skb: kfree_skb,
+            _tcp_send_reset: tcp_send_reset,
+            _drain: drain,
+            _drops: drops,
             _genl: genl,
             _getname4: getname4,
             _getname6: getname6,
             _sock_state: sock_state,
             _pernet: pernet,
-            _kfree_skb: kfree_skb,
-            _tcp_send_reset: tcp_send_reset,
-            _drain: drain,
-            _drops: drops,
         })
     }
 }

@@ -184,6 +184,8 @@ struct TcpPacket {
     flags: u8,
     options: [u8; 40],
     options_len: usize,
+    /// The header is cut short: its options are not all there.
+    truncated: bool,
 }
 
 /// Reads the IP and TCP headers of an inbound packet; `None` if it is not
@@ -195,7 +197,7 @@ fn read_tcp(skb: &Skb) -> Option<TcpPacket> {
     }
     let t = transport(skb, &ip, true)?;
     let key = ConnKey { family: ip.family, peer: ip.saddr, peer_port: t.sport, local: ip.daddr, local_port: t.dport };
-    Some(TcpPacket { key, flags: t.tcp_flags, options: t.options, options_len: t.options_len })
+    Some(TcpPacket { key, flags: t.tcp_flags, options: t.options, options_len: t.options_len, truncated: t.truncated })
 }
 
 impl ToaState {
@@ -229,6 +231,10 @@ impl ToaState {
     /// and one tree operation.
     pub(crate) fn on_packet(&self, packet: &Packet<'_>) {
         let Some(p) = read_tcp(packet.skb()) else { return };
+        if p.truncated {
+            self.count(Stat::Malformed);
+            return;
+        }
         let is_syn = p.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK) == TCP_FLAG_SYN;
         if p.options_len == 0 {
             if is_syn {

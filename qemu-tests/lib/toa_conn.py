@@ -47,9 +47,9 @@ def csum(data):
     return ~s & 0xFFFF
 
 
-def segment(fam, src, dst, sport, dport, seq, ack, flags, opts=b"", payload=b""):
+def segment(fam, src, dst, sport, dport, seq, ack, flags, opts=b"", payload=b"", extra_doff=0):
     opts = opts + b"\x01" * ((4 - len(opts) % 4) % 4)  # pad with NOPs
-    doff = (20 + len(opts)) // 4
+    doff = (20 + len(opts)) // 4 + extra_doff
     hdr = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, doff << 4, flags, 65535, 0, 0) + opts
     tcp = hdr + payload
     s, d = socket.inet_pton(fam, src), socket.inet_pton(fam, dst)
@@ -107,9 +107,19 @@ def main():
     p.add_argument("--no-server", action="store_true",
                    help="someone else serves --port in BE: only craft the client side")
     p.add_argument("--fin-timeout", type=float, default=10)
+    p.add_argument("--truncated-syn", action="store_true",
+                   help="only send one SYN whose data offset claims 20 more header bytes than it has")
     args = p.parse_args()
     fam = socket.AF_INET6 if ":" in args.dst else socket.AF_INET
     args.listen = args.listen or args.dst
+
+    if args.truncated_syn:
+        enter_netns(args.lb_ns)
+        raw = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_TCP)
+        seg = segment(fam, args.src, args.dst, random.randint(20000, 60000), args.port,
+                      random.randint(0, 2**31), 0, SYN, bytes.fromhex(args.syn_opt), extra_doff=5)
+        raw.sendto(seg, (args.dst, 0))
+        return
 
     ready_r, ready_w = os.pipe()
     result_r, result_w = os.pipe()

@@ -66,6 +66,10 @@ for opt in fe00 c801 c806005008080808 c808c0a8 0101c8089c40cb00; do
 	[ "$(json_path "$r" "j['accept'][0]")" = 198.18.2.1 ] || fail "malformed $opt gave a client: $r"
 done
 assert_cmp "$(stat malformed)" -ge $((before + 4)) "malformed counter"
+before=$(stat malformed)
+# Client 203.0.113.10: kept apart from the capture check below, which counts 203.0.113.7.
+toa_conn --src 198.18.2.1 --dst 198.18.2.2 --port 9019 --syn-opt c8089c40cb00710a --truncated-syn || fail "truncated SYN"
+assert_cmp "$(stat malformed)" -eq $((before + 1)) "malformed counter after a SYN whose TCP header is cut short"
 r=$(toa_conn --src 198.18.2.1 --dst 198.18.2.2 --port 9020 --syn-opt $T200) || fail "connection: $r"
 [ "$(json_path "$r" "j['accept']")" = "['203.0.113.7', 40000]" ] || fail "good connection after malformed ones: $r"
 
@@ -88,7 +92,8 @@ step "the capture decodes offline; the generated filter matches the TOA packets"
 kill -INT $dump_pid; wait $dump_pid || true
 trap - EXIT
 nfscope toa decode "$NFSCOPE_OUT/toa.pcap" --json >"$NFSCOPE_OUT/decoded.json" || fail "toa decode"
-nfscope toa decode "$NFSCOPE_OUT/toa.pcap" | head -n 3
+nfscope toa decode "$NFSCOPE_OUT/toa.pcap" >"$NFSCOPE_OUT/decoded.txt" || fail "toa decode (text)"
+sed -n 1,3p "$NFSCOPE_OUT/decoded.txt"
 first=$(head -n1 "$NFSCOPE_OUT/decoded.json")
 [ "$(json_path "$first" "(j['saddr'], j['daddr'], j['dport'], j['kind'], j['len'], j['client_addr'], j['client_port'])")" = \
 	"('198.18.2.1', '198.18.2.2', 9001, 200, 8, '203.0.113.7', 40000)" ] || fail "decoded record: $first"

@@ -92,9 +92,6 @@ impl DropRecord {
     /// Decodes an `NFSCOPE_A_DROP` nest.
     pub fn decode(nest: &[u8]) -> Result<Self, NetlinkError> {
         let a = Attrs(nest);
-        let need = |k: u32, what: &str| -> Result<&[u8], NetlinkError> {
-            a.get(k as u16)?.ok_or_else(|| NetlinkError::Protocol(format!("drop record lacks {what}")))
-        };
         let opt = |k: u32| a.get(k as u16);
         let mut stack = Vec::new();
         if let Some(s) = opt(uapi::NFSCOPE_DROP_A_STACK)? {
@@ -104,24 +101,24 @@ impl DropRecord {
         }
         let l4 = opt(uapi::NFSCOPE_DROP_A_L4PROTO)?.map(get_u8).transpose()?;
         Ok(Self {
-            time_ns: get_u64(need(uapi::NFSCOPE_DROP_A_TIME_NS, "time")?)?,
-            cpu: get_u32(need(uapi::NFSCOPE_DROP_A_CPU, "cpu")?)?,
-            pid: get_u32(need(uapi::NFSCOPE_DROP_A_PID, "pid")?)?,
-            comm: get_string(need(uapi::NFSCOPE_DROP_A_COMM, "comm")?)?,
-            netns: get_u32(need(uapi::NFSCOPE_DROP_A_NETNS, "netns")?)?,
-            ifindex: get_u32(need(uapi::NFSCOPE_DROP_A_IFINDEX, "ifindex")?)?,
-            l3proto: get_u16(need(uapi::NFSCOPE_DROP_A_L3PROTO, "l3proto")?)?,
+            time_ns: get_u64(a.require(uapi::NFSCOPE_DROP_A_TIME_NS, "time")?)?,
+            cpu: get_u32(a.require(uapi::NFSCOPE_DROP_A_CPU, "cpu")?)?,
+            pid: get_u32(a.require(uapi::NFSCOPE_DROP_A_PID, "pid")?)?,
+            comm: get_string(a.require(uapi::NFSCOPE_DROP_A_COMM, "comm")?)?,
+            netns: get_u32(a.require(uapi::NFSCOPE_DROP_A_NETNS, "netns")?)?,
+            ifindex: get_u32(a.require(uapi::NFSCOPE_DROP_A_IFINDEX, "ifindex")?)?,
+            l3proto: get_u16(a.require(uapi::NFSCOPE_DROP_A_L3PROTO, "l3proto")?)?,
             protocol: l4.map(proto_name),
             saddr: opt(uapi::NFSCOPE_DROP_A_SADDR)?.and_then(ip),
             daddr: opt(uapi::NFSCOPE_DROP_A_DADDR)?.and_then(ip),
             sport: opt(uapi::NFSCOPE_DROP_A_SPORT)?.map(get_u16).transpose()?,
             dport: opt(uapi::NFSCOPE_DROP_A_DPORT)?.map(get_u16).transpose()?,
             tcp_flags: opt(uapi::NFSCOPE_DROP_A_TCP_FLAGS)?.map(get_u8).transpose()?.map(tcp_flags_text),
-            len: get_u32(need(uapi::NFSCOPE_DROP_A_LEN, "len")?)?,
-            reason: get_u32(need(uapi::NFSCOPE_DROP_A_REASON, "reason")?)?,
-            reason_name: get_string(need(uapi::NFSCOPE_DROP_A_REASON_NAME, "reason name")?)?,
+            len: get_u32(a.require(uapi::NFSCOPE_DROP_A_LEN, "len")?)?,
+            reason: get_u32(a.require(uapi::NFSCOPE_DROP_A_REASON, "reason")?)?,
+            reason_name: get_string(a.require(uapi::NFSCOPE_DROP_A_REASON_NAME, "reason name")?)?,
             tcp_state: opt(uapi::NFSCOPE_DROP_A_TCP_STATE)?.map(get_u8).transpose()?.map(tcp_state_name),
-            location: get_string(need(uapi::NFSCOPE_DROP_A_LOCATION, "location")?)?,
+            location: get_string(a.require(uapi::NFSCOPE_DROP_A_LOCATION, "location")?)?,
             stack,
         })
     }

@@ -120,6 +120,11 @@ impl<'a> Attrs<'a> {
         })
     }
 
+    /// Attribute `kind`, which the message must have (`what` names it in the error).
+    pub fn require(&self, kind: u32, what: &str) -> Result<&'a [u8], NetlinkError> {
+        self.get(kind as u16)?.ok_or_else(|| NetlinkError::Protocol(format!("the module's message lacks {what}")))
+    }
+
     pub fn get(&self, kind: u16) -> Result<Option<&'a [u8]>, NetlinkError> {
         for a in self.iter() {
             let (k, p) = a?;

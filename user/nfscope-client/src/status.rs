@@ -43,10 +43,6 @@ pub fn hook_name(hook: u8) -> String {
         .map_or_else(|| format!("hook{hook}"), |s| (*s).to_string())
 }
 
-fn required<'a>(attrs: &Attrs<'a>, kind: u32, name: &str) -> Result<&'a [u8], NetlinkError> {
-    attrs.get(kind as u16)?.ok_or_else(|| NetlinkError::Protocol(format!("status reply lacks {name}")))
-}
-
 impl Status {
     /// Decodes the attributes of a GET_STATUS reply.
     pub fn decode(payload: &[u8]) -> Result<Self, NetlinkError> {
@@ -60,19 +56,19 @@ impl Status {
                 }
                 let c = Attrs(payload);
                 counters.push(HookCounter {
-                    family: family_name(get_u8(required(&c, uapi::NFSCOPE_COUNTER_A_FAMILY, "family")?)?),
-                    hook: hook_name(get_u8(required(&c, uapi::NFSCOPE_COUNTER_A_HOOK, "hook")?)?),
-                    packets: get_u64(required(&c, uapi::NFSCOPE_COUNTER_A_PACKETS, "packets")?)?,
-                    bytes: get_u64(required(&c, uapi::NFSCOPE_COUNTER_A_BYTES, "bytes")?)?,
+                    family: family_name(get_u8(c.require(uapi::NFSCOPE_COUNTER_A_FAMILY, "family")?)?),
+                    hook: hook_name(get_u8(c.require(uapi::NFSCOPE_COUNTER_A_HOOK, "hook")?)?),
+                    packets: get_u64(c.require(uapi::NFSCOPE_COUNTER_A_PACKETS, "packets")?)?,
+                    bytes: get_u64(c.require(uapi::NFSCOPE_COUNTER_A_BYTES, "bytes")?)?,
                 });
             }
         }
         Ok(Self {
-            module_version: get_string(required(&a, uapi::NFSCOPE_A_MODULE_VERSION, "module version")?)?,
-            netns_inode: get_u32(required(&a, uapi::NFSCOPE_A_NETNS_INODE, "netns inode")?)?,
-            netns_count: get_u32(required(&a, uapi::NFSCOPE_A_NETNS_COUNT, "netns count")?)?,
-            hooks_enabled: get_u8(required(&a, uapi::NFSCOPE_A_HOOKS_ENABLED, "hooks enabled")?)? != 0,
-            hook_priority: get_s32(required(&a, uapi::NFSCOPE_A_HOOK_PRIORITY, "hook priority")?)?,
+            module_version: get_string(a.require(uapi::NFSCOPE_A_MODULE_VERSION, "module version")?)?,
+            netns_inode: get_u32(a.require(uapi::NFSCOPE_A_NETNS_INODE, "netns inode")?)?,
+            netns_count: get_u32(a.require(uapi::NFSCOPE_A_NETNS_COUNT, "netns count")?)?,
+            hooks_enabled: get_u8(a.require(uapi::NFSCOPE_A_HOOKS_ENABLED, "hooks enabled")?)? != 0,
+            hook_priority: get_s32(a.require(uapi::NFSCOPE_A_HOOK_PRIORITY, "hook priority")?)?,
             counters,
         })
     }

@@ -39,10 +39,6 @@ fn ip(p: &[u8]) -> Result<IpAddr, NetlinkError> {
     }
 }
 
-fn need<'a>(a: &Attrs<'a>, kind: u32, what: &str) -> Result<&'a [u8], NetlinkError> {
-    a.get(kind as u16)?.ok_or_else(|| NetlinkError::Protocol(format!("TOA entry lacks {what}")))
-}
-
 /// The layout's name, from its UAPI number.
 pub fn layout_name(n: u8) -> String {
     Layout::ALL.get(n as usize).map_or_else(|| format!("layout{n}"), |l| l.name().to_string())
@@ -50,23 +46,23 @@ pub fn layout_name(n: u8) -> String {
 
 impl ToaEntry {
     pub fn decode(payload: &[u8]) -> Result<Self, NetlinkError> {
-        let nest = need(&Attrs(payload), uapi::NFSCOPE_A_TOA_ENTRY, "its nest")?;
+        let nest = Attrs(payload).require(uapi::NFSCOPE_A_TOA_ENTRY, "a TOA entry")?;
         let a = Attrs(nest);
         let opt_u16 = |k: u32| a.get(k as u16).and_then(|p| p.map(get_u16).transpose());
         Ok(Self {
-            peer_addr: ip(need(&a, uapi::NFSCOPE_TOA_A_SADDR, "peer")?)?,
-            peer_port: get_u16(need(&a, uapi::NFSCOPE_TOA_A_SPORT, "peer port")?)?,
-            local_addr: ip(need(&a, uapi::NFSCOPE_TOA_A_DADDR, "local")?)?,
-            local_port: get_u16(need(&a, uapi::NFSCOPE_TOA_A_DPORT, "local port")?)?,
-            client_addr: ip(need(&a, uapi::NFSCOPE_TOA_A_CLIENT_ADDR, "client")?)?,
+            peer_addr: ip(a.require(uapi::NFSCOPE_TOA_A_SADDR, "peer")?)?,
+            peer_port: get_u16(a.require(uapi::NFSCOPE_TOA_A_SPORT, "peer port")?)?,
+            local_addr: ip(a.require(uapi::NFSCOPE_TOA_A_DADDR, "local")?)?,
+            local_port: get_u16(a.require(uapi::NFSCOPE_TOA_A_DPORT, "local port")?)?,
+            client_addr: ip(a.require(uapi::NFSCOPE_TOA_A_CLIENT_ADDR, "client")?)?,
             client_port: opt_u16(uapi::NFSCOPE_TOA_A_CLIENT_PORT)?,
             vip_addr: a.get(uapi::NFSCOPE_TOA_A_VIP_ADDR as u16)?.map(ip).transpose()?,
             vip_port: opt_u16(uapi::NFSCOPE_TOA_A_VIP_PORT)?,
             vpc_id: a.get(uapi::NFSCOPE_TOA_A_VPC_ID as u16)?.map(get_u32).transpose()?,
-            kind: get_u8(need(&a, uapi::NFSCOPE_TOA_A_KIND, "kind")?)?,
-            len: get_u8(need(&a, uapi::NFSCOPE_TOA_A_LEN, "len")?)?,
-            format: layout_name(get_u8(need(&a, uapi::NFSCOPE_TOA_A_LAYOUT, "layout")?)?),
-            age_ms: get_u64(need(&a, uapi::NFSCOPE_TOA_A_AGE_MS, "age")?)?,
+            kind: get_u8(a.require(uapi::NFSCOPE_TOA_A_KIND, "kind")?)?,
+            len: get_u8(a.require(uapi::NFSCOPE_TOA_A_LEN, "len")?)?,
+            format: layout_name(get_u8(a.require(uapi::NFSCOPE_TOA_A_LAYOUT, "layout")?)?),
+            age_ms: get_u64(a.require(uapi::NFSCOPE_TOA_A_AGE_MS, "age")?)?,
         })
     }
 }
@@ -172,8 +168,8 @@ impl ToaStats {
             for item in Attrs(nest).iter() {
                 let c = Attrs(item?.1);
                 trust.push(Cidr {
-                    addr: ip(need(&c, uapi::NFSCOPE_A_ADDR, "trust address")?)?,
-                    prefix: get_u8(need(&c, uapi::NFSCOPE_A_PREFIX_LEN, "trust prefix")?)?,
+                    addr: ip(c.require(uapi::NFSCOPE_A_ADDR, "trust address")?)?,
+                    prefix: get_u8(c.require(uapi::NFSCOPE_A_PREFIX_LEN, "trust prefix")?)?,
                 });
             }
         }
@@ -181,8 +177,8 @@ impl ToaStats {
         if let Some(nest) = a.get(uapi::NFSCOPE_A_TOA_KIND_MAP as u16)? {
             for item in Attrs(nest).iter() {
                 let k = Attrs(item?.1);
-                let kind = get_u8(need(&k, uapi::NFSCOPE_A_TOA_KIND, "kind")?)?;
-                let bits = get_u32(need(&k, uapi::NFSCOPE_A_TOA_LAYOUTS, "layouts")?)?;
+                let kind = get_u8(k.require(uapi::NFSCOPE_A_TOA_KIND, "kind")?)?;
+                let bits = get_u32(k.require(uapi::NFSCOPE_A_TOA_LAYOUTS, "layouts")?)?;
                 let names = (0..32u8).filter(|b| bits & (1 << b) != 0).map(layout_name).collect();
                 kinds.push((kind, names));
             }

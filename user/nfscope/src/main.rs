@@ -105,6 +105,13 @@ enum OnOff {
 
 fn main() {
     if let Err(e) = run(Cli::parse()) {
+        // A reader that went away (`nfscope ... | head`) is not an error.
+        let closed_pipe = e
+            .chain()
+            .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe));
+        if closed_pipe {
+            std::process::exit(0);
+        }
         eprintln!("nfscope: {e:#}");
         std::process::exit(1);
     }
