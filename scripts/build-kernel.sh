@@ -14,8 +14,9 @@ fragment=$NFSCOPE_ROOT/scripts/kconfig/nfscope.config
 
 # The key covers everything that decides the kernel image: the fragment, the
 # toolchain, and how this script configures.
+cc_version=$(if [ "$KERNEL_CC" = clang ]; then clang-19 --version; else gcc --version; fi | head -n1)
 key=$( { cat "$fragment"; "$KERNEL_RUSTC" --version; "$KERNEL_BINDGEN" --version
-	clang-19 --version | head -n1; echo "config-v1"; } | sha256sum | cut -c1-12)
+	echo "$cc_version"; echo "config-v1"; } | sha256sum | cut -c1-12)
 out=$NFSCOPE_CACHE/kernel/$version-$key
 stamp=$out/.nfscope-built
 
@@ -46,7 +47,7 @@ done <"$fragment"
 ((lost == 0)) || die "the kernel config fragment did not survive olddefconfig (see above)"
 "$KERNEL_RUSTC" --version >&2
 
-log "building bzImage and modules with $(nproc) jobs (about 9 minutes from scratch)"
+log "building bzImage and modules with $(nproc) jobs, $cc_version"
 start=$SECONDS
 make -C "$src" O="$out" "${mk[@]}" -j"$(nproc)" bzImage modules >"$out/build.log" 2>&1 ||
 	{ tail -n 40 "$out/build.log" >&2; die "kernel build failed; full log: $out/build.log"; }

@@ -11,10 +11,10 @@ fi
 [ -f "$KDIR/Module.symvers" ] || die "KDIR=$KDIR is not a built kernel tree (no Module.symvers)"
 grep -q '^CONFIG_RUST=y' "$KDIR/.config" || die "KDIR=$KDIR was not built with CONFIG_RUST=y"
 
-mapfile -t mk < <(kernel_make_vars)
+# Build with the compiler that built the kernel tree.
+cc=gcc
+grep -q '^CONFIG_CC_IS_CLANG=y' "$KDIR/.config" && cc=clang
+mapfile -t mk < <(kernel_make_vars "$cc")
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
-if grep -q '^CONFIG_CC_IS_GCC=y' "$KDIR/.config"; then
-	mk=("${mk[@]/LLVM=-19/}")
-fi
 make -s -C "$NFSCOPE_ROOT/kmod" KDIR="$KDIR" "${mk[@]}" "$@" >&2
 echo "$NFSCOPE_ROOT/kmod/nfscope.ko"
