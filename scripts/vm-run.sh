@@ -19,6 +19,7 @@ shift 2
 [ -x "$VNG_VENV/bin/vng" ] || die "virtme-ng missing: run scripts/install-deps.sh"
 KDIR=${KDIR:-$("$NFSCOPE_ROOT/scripts/build-kernel.sh" | tail -n1)}
 timeout_s=${NFSCOPE_VM_TIMEOUT:-600}
+cpus=${NFSCOPE_VM_CPUS:-2}
 
 rm -f "$out/rc" "$out/dmesg.log" "$out/console.log"
 args=$(printf ' %q' "$@")
@@ -27,7 +28,7 @@ guest_cmd="$(printf %q "$NFSCOPE_ROOT/qemu-tests/guest-wrapper.sh") $(printf %q 
 # vng runs virtme-run by name: its venv must be on PATH.
 set +e
 PATH=$VNG_VENV/bin:$PATH timeout --kill-after=10 "$timeout_s" \
-	vng --run "$KDIR" --disable-kvm --force-9p --cpus 2 --memory 1G \
+	vng --run "$KDIR" --disable-kvm --force-9p --cpus "$cpus" --memory 1G \
 	--rwdir "$out" -v -e "$guest_cmd" </dev/null >"$out/console.log" 2>&1
 vng_rc=$?
 set -e
