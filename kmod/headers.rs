@@ -32,12 +32,11 @@ impl IpHeaders {
 pub(crate) fn ip_headers(skb: &Skb) -> Option<IpHeaders> {
     let nh = skb.network_offset();
     let mut h = IpHeaders::default();
-    let mut first = [0u8; 1];
-    skb.copy_bytes(nh, &mut first).ok()?;
-    match first[0] >> 4 {
+    // The first 20 bytes: a whole IPv4 header, or half an IPv6 one.
+    let mut ip = [0u8; 40];
+    skb.copy_bytes(nh, &mut ip[..20]).ok()?;
+    match ip[0] >> 4 {
         4 => {
-            let mut ip = [0u8; 20];
-            skb.copy_bytes(nh, &mut ip).ok()?;
             let ihl = i32::from(ip[0] & 0x0f) * 4;
             if ihl < 20 {
                 return None;
@@ -50,8 +49,7 @@ pub(crate) fn ip_headers(skb: &Skb) -> Option<IpHeaders> {
             h.l4_offset = (frag == 0).then_some(nh + ihl);
         }
         6 => {
-            let mut ip = [0u8; 40];
-            skb.copy_bytes(nh, &mut ip).ok()?;
+            skb.copy_bytes(nh + 20, &mut ip[20..]).ok()?;
             h.family = AF_INET6;
             h.saddr.copy_from_slice(&ip[8..24]);
             h.daddr.copy_from_slice(&ip[24..40]);

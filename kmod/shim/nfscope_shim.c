@@ -349,18 +349,24 @@ bool nfscope_events_have_listeners(void)
 	return genl_has_listeners(&nfscope_family, &init_net, 0);
 }
 
-struct sk_buff *nfscope_event_new(void **hdr)
+/* A new message of our family; *hdr receives its genetlink header. */
+static struct sk_buff *nfscope_msg_new(u32 portid, u32 seq, u8 cmd, void **hdr)
 {
 	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 
 	if (!skb)
 		return NULL;
-	*hdr = genlmsg_put(skb, 0, 0, &nfscope_family, 0, NFSCOPE_CMD_EVENT);
+	*hdr = genlmsg_put(skb, portid, seq, &nfscope_family, 0, cmd);
 	if (!*hdr) {
 		nlmsg_free(skb);
 		return NULL;
 	}
 	return skb;
+}
+
+struct sk_buff *nfscope_event_new(void **hdr)
+{
+	return nfscope_msg_new(0, 0, NFSCOPE_CMD_EVENT, hdr);
 }
 
 /* Consumes skb. -ESRCH: nobody listens. */
@@ -458,16 +464,7 @@ u32 nfscope_nla_get_u32(const struct nlattr *nla)
 
 struct sk_buff *nfscope_genl_reply_new(struct genl_info *info, void **hdr)
 {
-	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-
-	if (!skb)
-		return NULL;
-	*hdr = genlmsg_put_reply(skb, info, &nfscope_family, 0, info->genlhdr->cmd);
-	if (!*hdr) {
-		nlmsg_free(skb);
-		return NULL;
-	}
-	return skb;
+	return nfscope_msg_new(info->snd_portid, info->snd_seq, info->genlhdr->cmd, hdr);
 }
 
 int nfscope_genl_reply_send(struct sk_buff *skb, void *hdr, struct genl_info *info)
