@@ -3,6 +3,7 @@
 //! The generic netlink commands: what each one reads or changes in the
 //! caller's namespace.
 
+use crate::drops::monitor;
 use crate::netns::{netns_count, NetnsState};
 use crate::toa::{Cidr, ConnKey, Entry, STAT_COUNT};
 use crate::uapi;
@@ -25,6 +26,8 @@ impl GenlHandler for Control {
             uapi::CMD_TOA_TRUST_ADD => toa_trust_change(state, request, true),
             uapi::CMD_TOA_TRUST_DEL => toa_trust_change(state, request, false),
             uapi::CMD_TOA_SET_KIND => toa_set_kind(state, request),
+            uapi::CMD_DROP_GET_CONFIG => drop_get_config(request),
+            uapi::CMD_DROP_SET_CONFIG => drop_set_config(request),
             // Genetlink only calls us for the commands the shim registers.
             _ => Err(EINVAL),
         }
@@ -33,6 +36,7 @@ impl GenlHandler for Control {
     fn dump(state: &NetnsState, dump: &mut Dump<'_>) -> Result {
         match dump.cmd() {
             uapi::CMD_TOA_GET => toa_dump(state, dump),
+            uapi::CMD_DROP_SUMMARY => drop_summary(state, dump),
             _ => Err(EINVAL),
         }
     }
@@ -173,5 +177,42 @@ fn set_config(state: &NetnsState, request: &Request<'_>) -> Result {
         return Err(request.invalid(c"SET_CONFIG needs a configuration attribute (NFSCOPE_A_HOOKS_ENABLED)"));
     };
     state.set_hooks_enabled(enabled);
+    Ok(())
+}
+
+fn drop_get_config(request: &Request<'_>) -> Result {
+    let monitor = monitor().ok_or(EAGAIN)?;
+    let mut reply = request.reply()?;
+    crate::dropcfg::put(&mut reply, &monitor.config.load())?;
+    let stats = reply.nest_start(uapi::A_DROP_STATS)?;
+    for (id, value) in monitor.stats().iter().enumerate().skip(2) {
+        reply.put_u64(id as u32, *value, uapi::DSTAT_PAD)?;
+    }
+    reply.nest_end(stats);
+    reply.send()
+}
+
+fn drop_set_config(request: &Request<'_>) -> Result {
+    let monitor = monitor().ok_or(EAGAIN)?;
+    let config = crate::dropcfg::from_request(request)?;
+    monitor.configure(config);
+    Ok(())
+}
+
+/// One message per summary line, most frequent first; the cursor counts
+/// lines sent (the summary is re-merged each round: a best-effort view).
+fn drop_summary(state: &NetnsState, dump: &mut Dump<'_>) -> Result {
+    let monitor = monitor().ok_or(EAGAIN)?;
+    let netns = if state.is_init() { 0 } else { state.inode() };
+    let lines = monitor.summary(netns)?;
+    let skip = dump.cursor() as usize;
+    let mut sent = 0;
+    for line in lines.iter().skip(skip) {
+        if dump.add(|m| line.view().put(m)).is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    dump.set_cursor((skip + sent) as u64);
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! the netfilter hooks and the `/proc/net/nfscope` views.
 
 use crate::counters::HookCounters;
+use crate::drop_views::DropsFile;
 use crate::status::StatusFile;
 use crate::toa::{Cidr, ToaState};
 use crate::toa_views::{ToaFile, ToaStatsFile};
@@ -62,6 +63,7 @@ pub(crate) struct NetnsState {
     hooks: SetOnce<HookRegistration>,
     proc: SetOnce<ProcDir>,
     inode: u32,
+    is_init: bool,
     hook_priority: i32,
     hooks_enabled: Atomic<bool>,
     pub(crate) counters: HookCounters,
@@ -71,6 +73,11 @@ pub(crate) struct NetnsState {
 impl NetnsState {
     pub(crate) fn inode(&self) -> u32 {
         self.inode
+    }
+
+    /// Whether this is the initial namespace (which sees module-wide data).
+    pub(crate) fn is_init(&self) -> bool {
+        self.is_init
     }
 
     pub(crate) fn hook_priority(&self) -> i32 {
@@ -100,6 +107,7 @@ impl PernetState for NetnsState {
             hooks: SetOnce::new(),
             proc: SetOnce::new(),
             inode: net.inode(),
+            is_init: net.is_init(),
             hook_priority: HOOK_PRIORITY.load(Relaxed),
             hooks_enabled: Atomic::new(DEFAULT_HOOKS_ENABLED.load(Relaxed)),
             counters: HookCounters::new(),
@@ -112,6 +120,7 @@ impl PernetState for NetnsState {
         dir.add_file::<StatusFile>(c"status")?;
         dir.add_file::<ToaFile>(c"toa")?;
         dir.add_file::<ToaStatsFile>(c"toa_stats")?;
+        dir.add_file::<DropsFile>(c"drops")?;
         self.proc.populate(dir);
         self.hooks.populate(HookRegistration::new::<Self>(net, self.hook_priority)?);
         Ok(())

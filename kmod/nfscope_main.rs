@@ -6,9 +6,12 @@
 
 use kernel::prelude::*;
 
+mod attribution;
 mod bindings;
 mod control;
 mod counters;
+mod drop_views;
+mod dropcfg;
 mod drops;
 mod headers;
 mod netns;
@@ -57,19 +60,20 @@ module! {
 }
 
 struct Nfscope {
-    // Dropped in declaration order. The drop pipeline first (producers, then
-    // the drain, then the rings), so no event is sent through the family
-    // while it is being unregistered; then everything that looks up
-    // per-namespace state (requests, probes) before that state.
+    // Dropped in declaration order. The drop producers and the drain first,
+    // so no event is sent through the family while it is being unregistered;
+    // then everything that looks up per-namespace state (requests, probes)
+    // before that state; the drop monitor last, as netlink requests and
+    // proc files use it (`drops::monitor`).
     _kfree_skb: TracepointProbe,
     _tcp_send_reset: TracepointProbe,
     _drain: DelayedWork<DropMonitor>,
-    _drops: Pin<KBox<DropMonitor>>,
     _genl: FamilyRegistration<Control>,
     _getname4: GetnameProbe<NetnsState>,
     _getname6: GetnameProbe<NetnsState>,
     _sock_state: TracepointProbe,
     _pernet: PernetRegistration<NetnsState>,
+    _drops: Pin<KBox<DropMonitor>>,
 }
 
 impl kernel::Module for Nfscope {
@@ -93,14 +97,19 @@ impl kernel::Module for Nfscope {
             hook_priority: *module_parameters::hook_priority.value(),
             toa_capacity,
         });
+        // Created first and dropped last (see `Nfscope`).
+        let drops = KBox::pin(DropMonitor::new()?, GFP_KERNEL)?;
+        // SAFETY: pinned, and dropped after everything that calls `monitor()`.
+        unsafe { drops.publish() };
+        drops.hooks.rescan();
+        let drops_ptr: *const DropMonitor = &*drops;
         let pernet = PernetRegistration::<NetnsState>::new()?;
         let sock_state = probe_inet_sock_set_state::<NetnsState>()?;
         let getname6 = GetnameProbe::new(c"inet6_getname")?;
         let getname4 = GetnameProbe::new(c"inet_getname")?;
-        let drops = KBox::pin(DropMonitor::new()?, GFP_KERNEL)?;
-        let drops_ptr: *const DropMonitor = &*drops;
-        // SAFETY: `_drain` is declared before `_drops` in `Nfscope`, so it is
-        // dropped (cancelled, waiting for a running pass) before the monitor;
+        // SAFETY: `_drain` is declared before `_drops` in `Nfscope` (and
+        // created after it here), so it is dropped (cancelled, waiting for a
+        // running pass) before the monitor;
         // nothing else uses the shim's work item.
         let drain = unsafe { DelayedWork::start(drops_ptr, 100)? };
         // SAFETY: `_kfree_skb` is declared before `_drops`, so the probe is
@@ -114,12 +123,12 @@ impl kernel::Module for Nfscope {
             _kfree_skb: kfree_skb,
             _tcp_send_reset: tcp_send_reset,
             _drain: drain,
-            _drops: drops,
             _genl: genl,
             _getname4: getname4,
             _getname6: getname6,
             _sock_state: sock_state,
             _pernet: pernet,
+            _drops: drops,
         })
     }
 }

@@ -84,3 +84,77 @@ pub(crate) const DROP_A_STACK: u32 = b::NFSCOPE_DROP_A_STACK;
 pub(crate) const DROP_A_FRAME: u32 = b::NFSCOPE_DROP_A_FRAME;
 pub(crate) const A_RST: u32 = b::NFSCOPE_A_RST;
 pub(crate) const DROP_A_TCP_STATE: u32 = b::NFSCOPE_DROP_A_TCP_STATE;
+pub(crate) const DROP_A_HOOK: u32 = b::NFSCOPE_DROP_A_HOOK;
+
+pub(crate) const NF_DROP: u32 = b::NF_DROP;
+
+pub(crate) const CMD_DROP_GET_CONFIG: u8 = b::NFSCOPE_CMD_DROP_GET_CONFIG as u8;
+pub(crate) const CMD_DROP_SET_CONFIG: u8 = b::NFSCOPE_CMD_DROP_SET_CONFIG as u8;
+pub(crate) const CMD_DROP_SUMMARY: u8 = b::NFSCOPE_CMD_DROP_SUMMARY as u8;
+
+pub(crate) const A_PROBES: u32 = b::NFSCOPE_A_PROBES;
+pub(crate) const A_DROP_RECORDS: u32 = b::NFSCOPE_A_DROP_RECORDS;
+pub(crate) const A_F_NETNS: u32 = b::NFSCOPE_A_F_NETNS;
+pub(crate) const A_F_L4PROTO: u32 = b::NFSCOPE_A_F_L4PROTO;
+pub(crate) const A_F_PORT: u32 = b::NFSCOPE_A_F_PORT;
+pub(crate) const A_F_REASONS: u32 = b::NFSCOPE_A_F_REASONS;
+pub(crate) const A_F_REASONS_EXCLUDE: u32 = b::NFSCOPE_A_F_REASONS_EXCLUDE;
+pub(crate) const A_F_HOOK: u32 = b::NFSCOPE_A_F_HOOK;
+pub(crate) const A_SAMPLE: u32 = b::NFSCOPE_A_SAMPLE;
+pub(crate) const A_RATE: u32 = b::NFSCOPE_A_RATE;
+pub(crate) const A_STACK_DEPTH: u32 = b::NFSCOPE_A_STACK_DEPTH;
+pub(crate) const A_DROP_STATS: u32 = b::NFSCOPE_A_DROP_STATS;
+pub(crate) const A_DROP_SUM: u32 = b::NFSCOPE_A_DROP_SUM;
+pub(crate) const A_SUPPRESSED: u32 = b::NFSCOPE_A_SUPPRESSED;
+
+pub(crate) const PROBE_DROP: u32 = 1 << b::NFSCOPE_PROBE_DROP;
+pub(crate) const PROBE_RST: u32 = 1 << b::NFSCOPE_PROBE_RST;
+pub(crate) const PROBE_HOOKS: u32 = 1 << b::NFSCOPE_PROBE_HOOKS;
+pub(crate) const PROBE_ALL: u32 = (1 << b::__NFSCOPE_PROBE_MAX) - 1;
+
+pub(crate) const HOOK_FILTER_ANY: u8 = b::NFSCOPE_HOOK_FILTER_ANY as u8;
+pub(crate) const HOOK_FILTER_NETFILTER: u8 = b::NFSCOPE_HOOK_FILTER_NETFILTER as u8;
+pub(crate) const HOOK_FILTER_NONE: u8 = b::NFSCOPE_HOOK_FILTER_NONE as u8;
+pub(crate) const HOOK_FILTER_MAX: u8 = b::__NFSCOPE_HOOK_FILTER_MAX as u8 - 1;
+
+pub(crate) const HOOK_HOW_FREED: u32 = b::NFSCOPE_HOOK_HOW_FREED;
+pub(crate) const HOOK_HOW_VERDICT: u32 = b::NFSCOPE_HOOK_HOW_VERDICT;
+
+pub(crate) const CT_DROP_INSERT_FAILED_DYING: u8 = b::NFSCOPE_CT_DROP_INSERT_FAILED_DYING as u8;
+pub(crate) const CT_DROP_INSERT_FAILED_CLASH: u8 = b::NFSCOPE_CT_DROP_INSERT_FAILED_CLASH as u8;
+pub(crate) const CT_DROP_CHAINTOOLONG: u8 = b::NFSCOPE_CT_DROP_CHAINTOOLONG as u8;
+pub(crate) const CT_DROP_CONFIRM_OTHER: u8 = b::NFSCOPE_CT_DROP_CONFIRM_OTHER as u8;
+
+pub(crate) const HOOK_A_FUNC: u32 = b::NFSCOPE_HOOK_A_FUNC;
+pub(crate) const HOOK_A_PF: u32 = b::NFSCOPE_HOOK_A_PF;
+pub(crate) const HOOK_A_HOOKNUM: u32 = b::NFSCOPE_HOOK_A_HOOKNUM;
+pub(crate) const HOOK_A_PRIORITY: u32 = b::NFSCOPE_HOOK_A_PRIORITY;
+pub(crate) const HOOK_A_HOW: u32 = b::NFSCOPE_HOOK_A_HOW;
+pub(crate) const HOOK_A_TABLE: u32 = b::NFSCOPE_HOOK_A_TABLE;
+pub(crate) const HOOK_A_CHAIN: u32 = b::NFSCOPE_HOOK_A_CHAIN;
+pub(crate) const HOOK_A_TABLE_FAMILY: u32 = b::NFSCOPE_HOOK_A_TABLE_FAMILY;
+pub(crate) const HOOK_A_CT_DROP: u32 = b::NFSCOPE_HOOK_A_CT_DROP;
+
+pub(crate) const DSTAT_PAD: u32 = b::NFSCOPE_DSTAT_PAD;
+pub(crate) const DSTAT_COUNT: usize = b::__NFSCOPE_DSTAT_MAX as usize;
+pub(crate) const DSTAT_DROPS: usize = b::NFSCOPE_DSTAT_DROPS as usize;
+pub(crate) const DSTAT_RSTS: usize = b::NFSCOPE_DSTAT_RSTS as usize;
+pub(crate) const DSTAT_ATTRIBUTED: usize = b::NFSCOPE_DSTAT_ATTRIBUTED as usize;
+pub(crate) const DSTAT_FILTERED: usize = b::NFSCOPE_DSTAT_FILTERED as usize;
+pub(crate) const DSTAT_SUPPRESSED: usize = b::NFSCOPE_DSTAT_SUPPRESSED as usize;
+pub(crate) const DSTAT_QUEUED: usize = b::NFSCOPE_DSTAT_QUEUED as usize;
+pub(crate) const DSTAT_LOST_RING: usize = b::NFSCOPE_DSTAT_LOST_RING as usize;
+pub(crate) const DSTAT_LOST_SEND: usize = b::NFSCOPE_DSTAT_LOST_SEND as usize;
+pub(crate) const DSTAT_SENT: usize = b::NFSCOPE_DSTAT_SENT as usize;
+pub(crate) const DSTAT_SUMMARY_FULL: usize = b::NFSCOPE_DSTAT_SUMMARY_FULL as usize;
+pub(crate) const DSTAT_HOOK_FUNCS: usize = b::NFSCOPE_DSTAT_HOOK_FUNCS as usize;
+pub(crate) const DSTAT_HOOK_MISSED: usize = b::NFSCOPE_DSTAT_HOOK_MISSED as usize;
+
+pub(crate) const SUM_A_PAD: u32 = b::NFSCOPE_SUM_A_PAD;
+pub(crate) const SUM_A_NETNS: u32 = b::NFSCOPE_SUM_A_NETNS;
+pub(crate) const SUM_A_KIND: u32 = b::NFSCOPE_SUM_A_KIND;
+pub(crate) const SUM_A_REASON: u32 = b::NFSCOPE_SUM_A_REASON;
+pub(crate) const SUM_A_REASON_NAME: u32 = b::NFSCOPE_SUM_A_REASON_NAME;
+pub(crate) const SUM_A_LOCATION: u32 = b::NFSCOPE_SUM_A_LOCATION;
+pub(crate) const SUM_A_HOOK: u32 = b::NFSCOPE_SUM_A_HOOK;
+pub(crate) const SUM_A_COUNT: u32 = b::NFSCOPE_SUM_A_COUNT;

@@ -9,6 +9,7 @@
 #include <linux/sched.h>
 #include <linux/stacktrace.h>
 #include <linux/timekeeping.h>
+#include <linux/uaccess.h>
 #include <linux/workqueue.h>
 #include <net/dropreason.h>
 #include <net/rstreason.h>
@@ -22,6 +23,8 @@
 #include <linux/seq_file.h>
 #include <linux/skbuff.h>
 #include <net/genetlink.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_tables.h>
 #include <net/net_namespace.h>
 #include <net/netlink.h>
 #include <net/netns/generic.h>
@@ -32,6 +35,11 @@
 void *nfscope_net_generic(const struct net *net, u32 id)
 {
 	return net_generic(net, id);
+}
+
+bool nfscope_net_is_init(const struct net *net)
+{
+	return net_eq(net, &init_net);
 }
 
 u32 nfscope_net_inum(const struct net *net)
@@ -136,6 +144,134 @@ void *nfscope_kretprobe_data(struct kretprobe_instance *ri)
 	return ri->data;
 }
 
+struct kretprobe *nfscope_kretprobe_of(struct kretprobe_instance *ri)
+{
+	return get_kretprobe(ri);
+}
+
+void nfscope_hook_state(const struct nf_hook_state *state, u8 *pf, u8 *hooknum,
+			const struct net **net)
+{
+	*pf = state->pf;
+	*hooknum = state->hook;
+	*net = state->net;
+}
+
+static struct nf_hook_entries __rcu **nfscope_hook_heads(struct net *net, u8 pf)
+{
+	switch (pf) {
+	case NFPROTO_IPV4:
+		return net->nf.hooks_ipv4;
+#if IS_ENABLED(CONFIG_IPV6)
+	case NFPROTO_IPV6:
+		return net->nf.hooks_ipv6;
+#endif
+	default:
+		return NULL;
+	}
+}
+
+/* Distinct functions on the IPv4 and IPv6 hooks of every netns, up to max. */
+u32 nfscope_hook_functions(u64 *fns, u32 max)
+{
+	static const u8 pfs[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
+	const struct nf_hook_entries *e;
+	struct nf_hook_entries __rcu **heads;
+	struct net *net;
+	u32 n = 0, p, h, i, j;
+
+	rcu_read_lock();
+	for_each_net_rcu(net) {
+		for (p = 0; p < ARRAY_SIZE(pfs); p++) {
+			heads = nfscope_hook_heads(net, pfs[p]);
+			for (h = 0; heads && h < NF_INET_NUMHOOKS; h++) {
+				e = rcu_dereference(heads[h]);
+				for (i = 0; e && i < e->num_hook_entries; i++) {
+					u64 fn = (u64)(unsigned long)e->hooks[i].hook;
+
+					for (j = 0; j < n && fns[j] != fn; j++)
+						;
+					if (j == n && n < max)
+						fns[n++] = fn;
+				}
+			}
+		}
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/* The registration of hook function fn with private data priv on (pf,
+ * hooknum) of net: its priority, and for an nftables base chain its table
+ * and chain. Returns false if no such hook is registered now. */
+bool nfscope_hook_describe(const struct net *net, u8 pf, u8 hooknum, u64 fn,
+			   u64 priv, struct nfscope_hook_desc *d)
+{
+	struct nf_hook_entries __rcu **heads;
+	const struct nf_hook_entries *e;
+	struct nf_hook_ops **ops;
+	const struct nft_chain *chain;
+	bool found = false;
+	u32 i;
+
+	memset(d, 0, sizeof(*d));
+	heads = nfscope_hook_heads((struct net *)net, pf);
+	if (!heads || hooknum >= NF_INET_NUMHOOKS)
+		return false;
+	rcu_read_lock();
+	e = rcu_dereference(heads[hooknum]);
+	for (i = 0; e && i < e->num_hook_entries; i++) {
+		if ((u64)(unsigned long)e->hooks[i].hook != fn ||
+		    (u64)(unsigned long)e->hooks[i].priv != priv)
+			continue;
+		ops = nf_hook_entries_get_hook_ops(e);
+		d->priority = ops[i]->priority;
+		d->ops_type = ops[i]->hook_ops_type;
+		if (ops[i]->hook_ops_type == NF_HOOK_OP_NF_TABLES && ops[i]->priv) {
+			chain = ops[i]->priv;
+			d->table_family = chain->table->family;
+			strscpy(d->table, chain->table->name, sizeof(d->table));
+			strscpy(d->chain, chain->name, sizeof(d->chain));
+		}
+		found = true;
+		break;
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/* This CPU's conntrack counters of net that a failed confirm increments. */
+void nfscope_ct_stats(const struct net *net, u32 cpu, u32 *insert_failed, u32 *chaintoolong)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	const struct ip_conntrack_stat *st = per_cpu_ptr(net->ct.stat, cpu);
+
+	*insert_failed = READ_ONCE(st->insert_failed);
+	*chaintoolong = READ_ONCE(st->chaintoolong);
+#else
+	*insert_failed = 0;
+	*chaintoolong = 0;
+#endif
+}
+
+/* The skb's conntrack entry is being destroyed (killed before it was confirmed). */
+bool nfscope_skb_ct_dying(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	enum ip_conntrack_info ctinfo;
+	const struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+
+	return ct && nf_ct_is_dying(ct);
+#else
+	return false;
+#endif
+}
+
+u64 nfscope_kretprobe_nmissed(const struct kretprobe *rp)
+{
+	return rp->nmissed + rp->kp.nmissed;
+}
+
 u64 nfscope_regs_arg(struct pt_regs *regs, u32 n)
 {
 	return regs_get_kernel_argument(regs, n);
@@ -179,24 +315,67 @@ void nfscope_current_comm(char comm[16])
 	strscpy_pad(comm, current->comm, 16);
 }
 
+u64 nfscope_mono_ns(void)
+{
+	return ktime_get_mono_fast_ns();
+}
+
 u64 nfscope_real_time_ns(void)
 {
 	return ktime_get_real_ns();
 }
 
-/* The skb's namespace: its device's, else its socket's (TX before a device is set). */
+/* The namespace and index of skb->dev, read without faulting: the dev field
+ * of an skb queued on a socket may hold scratch data (UDP's dev_scratch) or
+ * a device that is gone. False if it cannot be read. */
+static bool nfscope_dev_place(const struct sk_buff *skb, u32 *netns, u32 *ifindex)
+{
+	const struct net_device *dev = skb->dev;
+	struct net *net;
+	int idx;
+
+	if (!dev || get_kernel_nofault(net, &dev->nd_net.net) || !net ||
+	    get_kernel_nofault(*netns, &net->ns.inum) ||
+	    get_kernel_nofault(idx, &dev->ifindex))
+		return false;
+	*ifindex = idx;
+	return true;
+}
+
+/* Namespace and device of an skb: its device's, else its socket's (TX
+ * before a device is set). The socket that was receiving a freed skb
+ * (rx_sk), if any, decides the namespace. */
+void nfscope_skb_place(const struct sk_buff *skb, const struct sock *rx_sk,
+		       u32 *netns, u32 *ifindex)
+{
+	*netns = 0;
+	*ifindex = 0;
+	if (rx_sk) {
+		*netns = sock_net(rx_sk)->ns.inum;
+		*ifindex = skb->skb_iif;
+		return;
+	}
+	if (nfscope_dev_place(skb, netns, ifindex))
+		return;
+	*ifindex = 0;
+	if (skb->sk)
+		*netns = sock_net(skb->sk)->ns.inum;
+}
+
 u32 nfscope_skb_netns_inum(const struct sk_buff *skb)
 {
-	if (skb->dev)
-		return dev_net(skb->dev)->ns.inum;
-	if (skb->sk)
-		return sock_net(skb->sk)->ns.inum;
-	return 0;
+	u32 netns, ifindex;
+
+	nfscope_skb_place(skb, NULL, &netns, &ifindex);
+	return netns;
 }
 
 u32 nfscope_skb_ifindex(const struct sk_buff *skb)
 {
-	return skb->dev ? skb->dev->ifindex : 0;
+	u32 netns, ifindex;
+
+	nfscope_skb_place(skb, NULL, &netns, &ifindex);
+	return ifindex;
 }
 
 u16 nfscope_skb_protocol(const struct sk_buff *skb)
@@ -213,6 +392,16 @@ u32 nfscope_stack_save(u64 *store, u32 size, u32 skip)
 void nfscope_format_symbol(char *buf, u32 len, u64 addr)
 {
 	snprintf(buf, len, "%pS", (void *)(unsigned long)addr);
+}
+
+void nfscope_format_symbol_name(char *buf, u32 len, u64 addr)
+{
+	snprintf(buf, len, "%ps", (void *)(unsigned long)addr);
+}
+
+u32 nfscope_drop_reason_max(void)
+{
+	return SKB_DROP_REASON_MAX;
 }
 
 /* As drop_monitor names reasons: through the subsystem's registered list. */
@@ -293,6 +482,17 @@ static const struct nla_policy nfscope_policy[NFSCOPE_A_MAX + 1] = {
 	[NFSCOPE_A_PREFIX_LEN] = { .type = NLA_U8 },
 	[NFSCOPE_A_TOA_KIND] = { .type = NLA_U8 },
 	[NFSCOPE_A_TOA_LAYOUTS] = { .type = NLA_U32 },
+	[NFSCOPE_A_PROBES] = { .type = NLA_U32 },
+	[NFSCOPE_A_DROP_RECORDS] = { .type = NLA_U8 },
+	[NFSCOPE_A_F_NETNS] = { .type = NLA_U32 },
+	[NFSCOPE_A_F_L4PROTO] = { .type = NLA_U8 },
+	[NFSCOPE_A_F_PORT] = { .type = NLA_U16 },
+	[NFSCOPE_A_F_REASONS] = { .type = NLA_NUL_STRING, .len = 2048 },
+	[NFSCOPE_A_F_REASONS_EXCLUDE] = { .type = NLA_NUL_STRING, .len = 2048 },
+	[NFSCOPE_A_F_HOOK] = { .type = NLA_U8 },
+	[NFSCOPE_A_SAMPLE] = { .type = NLA_U32 },
+	[NFSCOPE_A_RATE] = { .type = NLA_U32 },
+	[NFSCOPE_A_STACK_DEPTH] = { .type = NLA_U8 },
 };
 
 static const struct genl_multicast_group nfscope_mcgrps[] = {
@@ -308,12 +508,16 @@ static struct genl_small_ops nfscope_ops[] = {
 	{ .cmd = NFSCOPE_CMD_TOA_TRUST_ADD, .flags = GENL_UNS_ADMIN_PERM },
 	{ .cmd = NFSCOPE_CMD_TOA_TRUST_DEL, .flags = GENL_UNS_ADMIN_PERM },
 	{ .cmd = NFSCOPE_CMD_TOA_SET_KIND, .flags = GENL_UNS_ADMIN_PERM },
+	{ .cmd = NFSCOPE_CMD_DROP_GET_CONFIG },
+	/* Module-wide state: only the initial namespace's admin changes it. */
+	{ .cmd = NFSCOPE_CMD_DROP_SET_CONFIG, .flags = GENL_ADMIN_PERM },
+	{ .cmd = NFSCOPE_CMD_DROP_SUMMARY },
 };
 
 /* Commands answered by a dump (several messages) rather than one reply. */
 static bool nfscope_cmd_is_dump(u8 cmd)
 {
-	return cmd == NFSCOPE_CMD_TOA_GET;
+	return cmd == NFSCOPE_CMD_TOA_GET || cmd == NFSCOPE_CMD_DROP_SUMMARY;
 }
 
 static struct genl_family nfscope_family = {

@@ -23,6 +23,7 @@ struct proc_dir_entry;
 /* netns */
 void *nfscope_net_generic(const struct net *net, u32 id);
 u32 nfscope_net_inum(const struct net *net);
+bool nfscope_net_is_init(const struct net *net);
 struct proc_dir_entry *nfscope_net_proc_dir(const struct net *net);
 struct net *nfscope_seq_file_single_net(struct seq_file *seq);
 
@@ -65,6 +66,27 @@ struct pt_regs;
 void *nfscope_kretprobe_data(struct kretprobe_instance *ri);
 u64 nfscope_regs_arg(struct pt_regs *regs, u32 n);
 s64 nfscope_regs_return_value(struct pt_regs *regs);
+struct kretprobe;
+struct kretprobe *nfscope_kretprobe_of(struct kretprobe_instance *ri);
+u64 nfscope_kretprobe_nmissed(const struct kretprobe *rp);
+
+/* netfilter hooks: who is registered where (IPv4 and IPv6 hooks) */
+struct nf_hook_state;
+void nfscope_hook_state(const struct nf_hook_state *state, u8 *pf, u8 *hooknum,
+			const struct net **net);
+u32 nfscope_hook_functions(u64 *fns, u32 max);
+struct nfscope_hook_desc {
+	s32 priority;
+	u8 ops_type;		/* enum nf_hook_ops_type */
+	u8 table_family;	/* NFPROTO_* of the nftables table */
+	char table[32];		/* nftables base chains only, truncated */
+	char chain[32];
+};
+bool nfscope_hook_describe(const struct net *net, u8 pf, u8 hooknum, u64 fn,
+			   u64 priv, struct nfscope_hook_desc *d);
+/* conntrack */
+void nfscope_ct_stats(const struct net *net, u32 cpu, u32 *insert_failed, u32 *chaintoolong);
+bool nfscope_skb_ct_dying(const struct sk_buff *skb);
 
 /* interrupt-safe locks (tracepoints may fire in hard interrupts) */
 unsigned long nfscope_spin_lock_irqsave(spinlock_t *lock);
@@ -76,15 +98,20 @@ u32 nfscope_nr_cpu_ids(void);
 u32 nfscope_current_pid(void);
 void nfscope_current_comm(char comm[16]);
 u64 nfscope_real_time_ns(void);
+u64 nfscope_mono_ns(void);
 
 /* what a freed skb says about itself */
 u32 nfscope_skb_netns_inum(const struct sk_buff *skb);
 u32 nfscope_skb_ifindex(const struct sk_buff *skb);
+void nfscope_skb_place(const struct sk_buff *skb, const struct sock *rx_sk,
+		       u32 *netns, u32 *ifindex);
 u16 nfscope_skb_protocol(const struct sk_buff *skb);
 u32 nfscope_stack_save(u64 *store, u32 size, u32 skip);
 /* "%pS" of addr into buf; the kernel's drop reason name into buf */
 void nfscope_format_symbol(char *buf, u32 len, u64 addr);
+void nfscope_format_symbol_name(char *buf, u32 len, u64 addr);
 void nfscope_drop_reason_name(u32 reason, char *buf, u32 len);
+u32 nfscope_drop_reason_max(void);
 void nfscope_rst_reason_name(u32 reason, char *buf, u32 len);
 bool nfscope_addr_in_module(u64 addr);
 

@@ -38,3 +38,9 @@ pub(crate) fn stack_save(store: &mut [u64]) -> usize {
     // SAFETY: `store` is valid for `store.len()` entries.
     unsafe { bindings::nfscope_stack_save(store.as_mut_ptr(), store.len() as u32, 0) as usize }
 }
+
+/// Monotonic time in nanoseconds; any context.
+pub(crate) fn mono_ns() -> u64 {
+    // SAFETY: reads the clock (NMI-safe variant).
+    unsafe { bindings::nfscope_mono_ns() }
+}

@@ -173,6 +173,18 @@ impl Request<'_> {
         (!nla.is_null()).then(|| unsafe { bindings::nfscope_nla_get_u8(nla) })
     }
 
+    /// A `u16` attribute, already type-checked by the policy.
+    pub(crate) fn attr_u16(&self, kind: u32) -> Option<u16> {
+        let b = self.attr_bytes(kind)?;
+        Some(u16::from_ne_bytes([*b.first()?, *b.get(1)?]))
+    }
+
+    /// A string attribute (`NLA_NUL_STRING`), without its terminator.
+    pub(crate) fn attr_str(&self, kind: u32) -> Option<&[u8]> {
+        let b = self.attr_bytes(kind)?;
+        Some(&b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())])
+    }
+
     /// A `u32` attribute, already type-checked by the policy.
     pub(crate) fn attr_u32(&self, kind: u32) -> Option<u32> {
         let nla = self.attr(kind);

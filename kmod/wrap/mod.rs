@@ -11,6 +11,7 @@ pub(crate) mod lock_bh;
 pub(crate) mod lock_irq;
 pub(crate) mod net;
 pub(crate) mod netfilter;
+pub(crate) mod nfhooks;
 pub(crate) mod pernet;
 pub(crate) mod procfs;
 pub(crate) mod skb;

@@ -36,6 +36,12 @@ impl Net {
         unsafe { bindings::nfscope_net_inum(self.as_ptr()) }
     }
 
+    /// Whether this is the initial namespace.
+    pub(crate) fn is_init(&self) -> bool {
+        // SAFETY: by the type invariant, `self` is a live `struct net`.
+        unsafe { bindings::nfscope_net_is_init(self.as_ptr()) }
+    }
+
     /// The namespace's `/proc/net` directory.
     pub(crate) fn proc_dir(&self) -> *mut bindings::proc_dir_entry {
         // SAFETY: by the type invariant, `self` is a live `struct net`.

@@ -29,6 +29,11 @@ impl Skb {
         self.0.get()
     }
 
+    /// The skb's address: identifies it while it lives.
+    pub(crate) fn addr(&self) -> usize {
+        self.as_ptr() as usize
+    }
+
     /// Length of the data (`skb->len`).
     pub(crate) fn len(&self) -> u32 {
         // SAFETY: live by the type invariant.

@@ -35,3 +35,16 @@ pub(crate) fn in_this_module(addr: u64) -> bool {
     // SAFETY: only compares `addr` with this module's address ranges.
     unsafe { bindings::nfscope_addr_in_module(addr) }
 }
+
+/// The bare function name of `addr` (`%ps`), in `buf`.
+pub(crate) fn symbol_name(addr: u64, buf: &mut [u8]) -> &[u8] {
+    // SAFETY: `buf` is valid for writes of its length; snprintf terminates it.
+    unsafe { bindings::nfscope_format_symbol_name(buf.as_mut_ptr().cast(), buf.len() as u32, addr) };
+    until_nul(buf)
+}
+
+/// One past the largest core drop reason (`SKB_DROP_REASON_MAX`).
+pub(crate) fn drop_reason_max() -> u32 {
+    // SAFETY: returns a constant.
+    unsafe { bindings::nfscope_drop_reason_max() }
+}

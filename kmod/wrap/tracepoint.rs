@@ -97,10 +97,17 @@ unsafe extern "C" fn inet_sock_set_state_probe<T: SockStateHook>(
     state.on_sock_state(&tuple, old, new);
 }
 
+/// Where a freed skb was: its namespace inode and device (0 if unknown).
+#[derive(Clone, Copy)]
+pub(crate) struct SkbPlace {
+    pub(crate) netns: u32,
+    pub(crate) ifindex: u32,
+}
+
 /// What to do with every freed skb (`skb:kfree_skb`). Runs in any context,
 /// hard interrupts included: must not sleep, bounded work.
 pub(crate) trait DropHook: Sync + 'static {
-    fn on_kfree_skb(&self, skb: &Skb, location: usize, reason: u32);
+    fn on_kfree_skb(&self, skb: &Skb, place: SkbPlace, location: usize, reason: u32);
 }
 
 /// Probes `skb:kfree_skb` with `handler`.
@@ -126,13 +133,17 @@ unsafe extern "C" fn kfree_skb_probe<H: DropHook>(
     skb: *mut bindings::sk_buff,
     location: *mut ffi::c_void,
     reason: ffi::c_uint,
-    _rx_sk: *const bindings::sock,
+    rx_sk: *const bindings::sock,
 ) {
     // SAFETY: `data` is the handler, live while the probe is registered.
     let handler = unsafe { &*data.cast::<H>() };
+    let mut place = SkbPlace { netns: 0, ifindex: 0 };
+    // SAFETY: the skb, and the receiving socket if not null, are live
+    // during the tracepoint call.
+    unsafe { bindings::nfscope_skb_place(skb, rx_sk, &mut place.netns, &mut place.ifindex) };
     // SAFETY: the skb is live during the tracepoint call.
     let skb = unsafe { Skb::from_raw(skb) };
-    handler.on_kfree_skb(skb, location as usize, reason);
+    handler.on_kfree_skb(skb, place, location as usize, reason);
 }
 
 /// What to do with every TCP reset the kernel sends (`tcp:tcp_send_reset`):

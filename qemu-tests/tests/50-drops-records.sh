@@ -49,6 +49,12 @@ while read -r rec; do
 	[ "$(json_path "$rec" "any(f.startswith('nf_hook_slow+') for f in j['stack'])")" = True ] ||
 		fail "record $n: stack does not go through nf_hook_slow: $rec"
 	[ "$(json_path "$rec" "j['schema']")" = 1 ] || fail "record $n: no schema version"
+	# Exact attribution: the base chain, its table, hook point and priority.
+	[ "$(json_path "$rec" "(j['hook']['class'], j['hook']['hook'], j['hook']['table_family'], j['hook']['table'], j['hook']['chain'], j['hook']['priority'])")" = \
+		"('nftables', 'LOCAL_IN', 'inet', 't', 'input', 0)" ] || fail "record $n hook: $rec"
+	json_path "$rec" "j['hook']['function']" | grep -q '^nft_do_chain' || fail "record $n hook function: $rec"
+	[ "$(json_path "$rec" "any(f.startswith('nft_do_chain') for f in j['stack'])")" = True ] ||
+		fail "record $n: stack does not go through nft_do_chain: $rec"
 done <"$NFSCOPE_OUT/nft.json"
 assert_cmp "$n" -eq 3 "records received"
 counted=$(ip netns exec b nft list chain inet t input | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
@@ -61,6 +67,7 @@ wait $watch_pid || fail "drops watch: $(cat "$NFSCOPE_OUT/udp.json.err")"
 rec=$(head -n1 "$NFSCOPE_OUT/udp.json")
 [ "$(json_path "$rec" "(j['reason_name'], j['protocol'], j['dport'])")" = "('NO_SOCKET', 'udp', 9999)" ] || fail "udp record: $rec"
 [ "$(json_path "$rec" "any(f.startswith('nf_hook_slow+') for f in j['stack'])")" = False ] || fail "udp drop attributed to netfilter: $rec"
+[ "$(json_path "$rec" "'hook' in j")" = False ] || fail "udp drop attributed to a hook: $rec"
 
 step "TCP SYN to a closed port: an RST record with the reset path's stack"
 watch rst 7778 1 "$NFSCOPE_OUT/rst.json"

@@ -34,6 +34,16 @@ enum nfscope_cmd {
 	/* Multicast on "events" (init_net listeners, CAP_NET_ADMIN): one
 	 * NFSCOPE_A_DROP per message, plus NFSCOPE_A_LOST. */
 	NFSCOPE_CMD_EVENT,
+	/* The drop monitor's configuration (NFSCOPE_A_PROBES ...
+	 * NFSCOPE_A_STACK_DEPTH) and counters (NFSCOPE_A_DROP_STATS). The
+	 * monitor is module-wide: one configuration for all namespaces. */
+	NFSCOPE_CMD_DROP_GET_CONFIG,
+	/* Replace the drop monitor's configuration: attributes left out take
+	 * their defaults. CAP_NET_ADMIN in the initial user namespace. */
+	NFSCOPE_CMD_DROP_SET_CONFIG,
+	/* Dump: one NFSCOPE_A_DROP_SUM per (netns, kind, reason, location,
+	 * hook); from init_net all namespaces, elsewhere the caller's own. */
+	NFSCOPE_CMD_DROP_SUMMARY,
 	__NFSCOPE_CMD_MAX,
 };
 #define NFSCOPE_CMD_MAX (__NFSCOPE_CMD_MAX - 1)
@@ -81,6 +91,35 @@ enum nfscope_attr {
 	/* nested: enum nfscope_drop_attr, one TCP reset the kernel sent
 	 * (REASON is enum sk_rst_reason; SADDR/SPORT are the RST's source) */
 	NFSCOPE_A_RST,
+	/* u32: bitmask of enum nfscope_probe that are on */
+	NFSCOPE_A_PROBES,
+	/* u8: 1 = send a record per drop to listeners, 0 = summary only */
+	NFSCOPE_A_DROP_RECORDS,
+	/* Record filters, all must match (absent or 0: any). The summary
+	 * counts every drop; filters, sampling and rate select records.
+	 * NFSCOPE_A_ADDR/NFSCOPE_A_PREFIX_LEN: source or destination address. */
+	NFSCOPE_A_F_NETNS,		/* u32: netns inode */
+	NFSCOPE_A_F_L4PROTO,		/* u8: IPPROTO_* */
+	NFSCOPE_A_F_PORT,		/* u16: source or destination port */
+	/* string: comma-separated reason names (enum skb_drop_reason as the
+	 * kernel names them, e.g. "NETFILTER_DROP,NO_SOCKET"); resets are
+	 * not filtered by reason */
+	NFSCOPE_A_F_REASONS,
+	NFSCOPE_A_F_REASONS_EXCLUDE,	/* string: as above, never recorded */
+	NFSCOPE_A_F_HOOK,		/* u8: enum nfscope_hook_filter */
+	/* u32: record one in N drops that pass the filters (0 or 1: all) */
+	NFSCOPE_A_SAMPLE,
+	/* u32: at most N records per second per CPU (0: no limit) */
+	NFSCOPE_A_RATE,
+	/* u8: stack frames per record, 1..16 (default 16) */
+	NFSCOPE_A_STACK_DEPTH,
+	/* nested: enum nfscope_drop_stat, each a u64 */
+	NFSCOPE_A_DROP_STATS,
+	/* nested: enum nfscope_sum_attr, one summary line */
+	NFSCOPE_A_DROP_SUM,
+	/* u64 (events): records left out by sampling or the rate limit on
+	 * this CPU since its previous event message (not lost: by config) */
+	NFSCOPE_A_SUPPRESSED,
 	__NFSCOPE_A_MAX,
 };
 #define NFSCOPE_A_MAX (__NFSCOPE_A_MAX - 1)
@@ -178,7 +217,98 @@ enum nfscope_drop_attr {
 	NFSCOPE_DROP_A_STACK,		/* nested: NFSCOPE_DROP_A_FRAME strings */
 	NFSCOPE_DROP_A_FRAME,		/* string */
 	NFSCOPE_DROP_A_TCP_STATE,	/* u8: TCP_* of the socket (RST records) */
+	/* nested: enum nfscope_hook_attr, the netfilter hook that dropped it */
+	NFSCOPE_DROP_A_HOOK,
 	__NFSCOPE_DROP_A_MAX,
+};
+
+/* Probes of the drop monitor (bit numbers in NFSCOPE_A_PROBES). */
+enum nfscope_probe {
+	NFSCOPE_PROBE_DROP,	/* skb:kfree_skb */
+	NFSCOPE_PROBE_RST,	/* tcp:tcp_send_reset */
+	NFSCOPE_PROBE_HOOKS,	/* return probes on netfilter hook functions */
+	__NFSCOPE_PROBE_MAX,
+};
+
+enum nfscope_hook_filter {
+	NFSCOPE_HOOK_FILTER_ANY,
+	/* 1 + NF_INET_*: drops attributed to a hook at that point */
+	NFSCOPE_HOOK_FILTER_PRE_ROUTING,
+	NFSCOPE_HOOK_FILTER_LOCAL_IN,
+	NFSCOPE_HOOK_FILTER_FORWARD,
+	NFSCOPE_HOOK_FILTER_LOCAL_OUT,
+	NFSCOPE_HOOK_FILTER_POST_ROUTING,
+	NFSCOPE_HOOK_FILTER_NETFILTER,	/* attributed to any hook */
+	NFSCOPE_HOOK_FILTER_NONE,	/* not attributed to a hook */
+	__NFSCOPE_HOOK_FILTER_MAX,
+};
+
+/* How a hook dropped a packet. */
+enum nfscope_hook_how {
+	NFSCOPE_HOOK_HOW_UNSPEC,
+	NFSCOPE_HOOK_HOW_FREED,		/* freed it itself (NF_DROP_REASON) */
+	NFSCOPE_HOOK_HOW_VERDICT,	/* returned NF_DROP; nf_hook_slow freed it */
+};
+
+/* Why conntrack's confirm hook (nf_confirm) dropped a packet. */
+enum nfscope_ct_drop {
+	NFSCOPE_CT_DROP_NONE,
+	/* insert_failed: the entry was killed before it was confirmed
+	 * (e.g. by conntrack -F) */
+	NFSCOPE_CT_DROP_INSERT_FAILED_DYING,
+	/* insert_failed: another entry took the tuple and the clash could
+	 * not be resolved */
+	NFSCOPE_CT_DROP_INSERT_FAILED_CLASH,
+	/* insert_failed: hash chain too long */
+	NFSCOPE_CT_DROP_CHAINTOOLONG,
+	/* dropped without insert_failed (helper, sequence adjustment) */
+	NFSCOPE_CT_DROP_CONFIRM_OTHER,
+};
+
+enum nfscope_hook_attr {
+	NFSCOPE_HOOK_A_UNSPEC,
+	NFSCOPE_HOOK_A_FUNC,		/* string: the hook function */
+	NFSCOPE_HOOK_A_PF,		/* u8: NFPROTO_* */
+	NFSCOPE_HOOK_A_HOOKNUM,		/* u8: NF_INET_* */
+	NFSCOPE_HOOK_A_PRIORITY,	/* s32, absent if the hook is gone */
+	NFSCOPE_HOOK_A_HOW,		/* u8: enum nfscope_hook_how */
+	NFSCOPE_HOOK_A_TABLE,		/* string: nftables table */
+	NFSCOPE_HOOK_A_CHAIN,		/* string: nftables base chain */
+	NFSCOPE_HOOK_A_TABLE_FAMILY,	/* u8: NFPROTO_* of the table */
+	NFSCOPE_HOOK_A_CT_DROP,		/* u8: enum nfscope_ct_drop */
+	__NFSCOPE_HOOK_A_MAX,
+};
+
+enum nfscope_drop_stat {
+	NFSCOPE_DSTAT_UNSPEC,
+	NFSCOPE_DSTAT_PAD,
+	NFSCOPE_DSTAT_DROPS,		/* drops seen (kfree_skb, not consumed) */
+	NFSCOPE_DSTAT_RSTS,		/* resets seen */
+	NFSCOPE_DSTAT_ATTRIBUTED,	/* drops attributed to a netfilter hook */
+	NFSCOPE_DSTAT_FILTERED,		/* not recorded: filters */
+	NFSCOPE_DSTAT_SUPPRESSED,	/* not recorded: sampling or rate limit */
+	NFSCOPE_DSTAT_QUEUED,		/* records queued for listeners */
+	NFSCOPE_DSTAT_LOST_RING,	/* records lost: CPU buffer full */
+	NFSCOPE_DSTAT_LOST_SEND,	/* messages lost: not delivered to a
+					 * listener (ENOBUFS) or no memory */
+	NFSCOPE_DSTAT_SENT,		/* event messages delivered */
+	NFSCOPE_DSTAT_SUMMARY_FULL,	/* drops not in the summary: table full */
+	NFSCOPE_DSTAT_HOOK_FUNCS,	/* netfilter hook functions probed */
+	NFSCOPE_DSTAT_HOOK_MISSED,	/* hook calls the probes missed */
+	__NFSCOPE_DSTAT_MAX,
+};
+
+enum nfscope_sum_attr {
+	NFSCOPE_SUM_A_UNSPEC,
+	NFSCOPE_SUM_A_PAD,
+	NFSCOPE_SUM_A_NETNS,		/* u32 */
+	NFSCOPE_SUM_A_KIND,		/* u8: 0 drop, 1 reset */
+	NFSCOPE_SUM_A_REASON,		/* u32 */
+	NFSCOPE_SUM_A_REASON_NAME,	/* string */
+	NFSCOPE_SUM_A_LOCATION,		/* string */
+	NFSCOPE_SUM_A_HOOK,		/* nested: enum nfscope_hook_attr */
+	NFSCOPE_SUM_A_COUNT,		/* u64 */
+	__NFSCOPE_SUM_A_MAX,
 };
 
 #endif /* _UAPI_NFSCOPE_H */

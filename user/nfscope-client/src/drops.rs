@@ -1,6 +1,6 @@
 //! Drop events multicast by the module.
 
-use crate::netlink::{get_string, get_u16, get_u32, get_u64, get_u8, Attrs, GenlSocket, NetlinkError};
+use crate::netlink::{get_s32, get_string, get_u16, get_u32, get_u64, get_u8, Attr, Attrs, GenlSocket, NetlinkError};
 use nfscope_codec::uapi;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -31,7 +31,110 @@ pub struct DropRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp_state: Option<String>,
     pub location: String,
+    /// The netfilter hook that dropped the packet, when one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hook: Option<HookInfo>,
     pub stack: Vec<String>,
+}
+
+/// The netfilter hook a drop is attributed to.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct HookInfo {
+    /// The hook function (e.g. `nft_do_chain_inet`, `nf_confirm`).
+    pub function: String,
+    /// "ipv4" or "ipv6".
+    pub family: String,
+    /// NF_INET_* name: PRE_ROUTING, LOCAL_IN, FORWARD, LOCAL_OUT, POST_ROUTING.
+    pub hook: String,
+    /// Priority of the registration (absent if it was gone by then).
+    pub priority: Option<i32>,
+    /// "freed" (the hook freed the packet) or "verdict" (it returned NF_DROP).
+    pub how: Option<String>,
+    /// "nftables", "conntrack" or "other".
+    pub class: String,
+    pub table: Option<String>,
+    pub chain: Option<String>,
+    /// Family of the nftables table: ip, ip6, inet, ...
+    pub table_family: Option<String>,
+    /// Conntrack confirm drops: insert_failed_dying, insert_failed_clash,
+    /// chaintoolong or confirm.
+    pub conntrack: Option<String>,
+}
+
+/// The kernel's hook point names (NF_INET_*).
+pub fn hook_point_name(h: u8) -> String {
+    ["PRE_ROUTING", "LOCAL_IN", "FORWARD", "LOCAL_OUT", "POST_ROUTING"]
+        .get(h as usize)
+        .map_or_else(|| format!("HOOK_{h}"), |n| (*n).to_string())
+}
+
+fn nfproto_name(pf: u8) -> String {
+    match pf {
+        1 => "inet".into(),
+        2 => "ip".into(),
+        3 => "arp".into(),
+        5 => "netdev".into(),
+        7 => "bridge".into(),
+        10 => "ip6".into(),
+        n => format!("pf{n}"),
+    }
+}
+
+impl HookInfo {
+    /// Decodes an `enum nfscope_hook_attr` nest.
+    pub fn decode(nest: &[u8]) -> Result<Self, NetlinkError> {
+        let a = Attrs(nest);
+        let opt = |k: u32| a.get(k as u16);
+        let function = get_string(a.require(uapi::NFSCOPE_HOOK_A_FUNC, "hook function")?)?;
+        let pf = get_u8(a.require(uapi::NFSCOPE_HOOK_A_PF, "hook pf")?)?;
+        let table = opt(uapi::NFSCOPE_HOOK_A_TABLE)?.map(get_string).transpose()?;
+        let conntrack = opt(uapi::NFSCOPE_HOOK_A_CT_DROP)?.map(get_u8).transpose()?.map(|c| {
+            match c as u32 {
+                uapi::NFSCOPE_CT_DROP_INSERT_FAILED_DYING => "insert_failed_dying",
+                uapi::NFSCOPE_CT_DROP_INSERT_FAILED_CLASH => "insert_failed_clash",
+                uapi::NFSCOPE_CT_DROP_CHAINTOOLONG => "chaintoolong",
+                _ => "confirm",
+            }
+            .to_string()
+        });
+        let class = if table.is_some() {
+            "nftables"
+        } else if conntrack.is_some() || function.starts_with("nf_confirm") || function.contains("conntrack") {
+            "conntrack"
+        } else {
+            "other"
+        };
+        Ok(Self {
+            class: class.into(),
+            family: if pf == 10 { "ipv6".into() } else { "ipv4".into() },
+            hook: hook_point_name(get_u8(a.require(uapi::NFSCOPE_HOOK_A_HOOKNUM, "hook number")?)?),
+            priority: opt(uapi::NFSCOPE_HOOK_A_PRIORITY)?.map(get_s32).transpose()?,
+            how: opt(uapi::NFSCOPE_HOOK_A_HOW)?.map(get_u8).transpose()?.map(|h| {
+                if h as u32 == uapi::NFSCOPE_HOOK_HOW_FREED { "freed".to_string() } else { "verdict".to_string() }
+            }),
+            chain: opt(uapi::NFSCOPE_HOOK_A_CHAIN)?.map(get_string).transpose()?,
+            table_family: opt(uapi::NFSCOPE_HOOK_A_TABLE_FAMILY)?.map(get_u8).transpose()?.map(nfproto_name),
+            table,
+            conntrack,
+            function,
+        })
+    }
+
+    /// `ipv4 LOCAL_IN prio 0 nft inet t/input (nft_do_chain_inet, freed)`.
+    pub fn text(&self) -> String {
+        let mut s = format!("{} {}", self.family, self.hook);
+        if let Some(p) = self.priority {
+            s += &format!(" prio {p}");
+        }
+        if let (Some(t), Some(c)) = (&self.table, &self.chain) {
+            s += &format!(" nft {} {t}/{c}", self.table_family.as_deref().unwrap_or("?"));
+        }
+        if let Some(ct) = &self.conntrack {
+            s += &format!(" conntrack {ct}");
+        }
+        s += &format!(" ({}{})", self.function, self.how.as_ref().map(|h| format!(", {h}")).unwrap_or_default());
+        s
+    }
 }
 
 /// What a drop stream yields.
@@ -41,8 +144,10 @@ pub enum DropEvent {
     /// A TCP reset the kernel sent (same fields; `reason` is an
     /// `enum sk_rst_reason`, source = the resetting side).
     Rst(DropRecord),
-    /// The kernel could not buffer this many records (ring full).
+    /// The kernel lost this many records (buffer full, or not delivered).
     KernelLost(u64),
+    /// This many records were left out by sampling or the rate limit.
+    Suppressed(u64),
     /// The socket's buffer overflowed: an unknown number of events is gone.
     SocketOverrun,
 }
@@ -119,6 +224,7 @@ impl DropRecord {
             reason_name: get_string(a.require(uapi::NFSCOPE_DROP_A_REASON_NAME, "reason name")?)?,
             tcp_state: opt(uapi::NFSCOPE_DROP_A_TCP_STATE)?.map(get_u8).transpose()?.map(tcp_state_name),
             location: get_string(a.require(uapi::NFSCOPE_DROP_A_LOCATION, "location")?)?,
+            hook: opt(uapi::NFSCOPE_DROP_A_HOOK)?.map(HookInfo::decode).transpose()?,
             stack,
         })
     }
@@ -137,7 +243,21 @@ impl DropStream {
         Self { sock, family, buf: vec![0; 1 << 16], pending: Default::default() }
     }
 
-    /// The next event (blocks).
+    /// Makes [`DropStream::next_event`] return `Ok(None)` after `t` without events.
+    pub fn set_timeout(&mut self, t: std::time::Duration) -> Result<(), NetlinkError> {
+        self.sock.set_recv_timeout(t)
+    }
+
+    /// The next event; `None` if the timeout (if set) passed first.
+    pub fn next_event_timeout(&mut self) -> Result<Option<DropEvent>, NetlinkError> {
+        match self.next_event() {
+            // The timeout passed, or a signal arrived (the caller looks).
+            Err(e) if matches!(e.errno(), Some(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR)) => Ok(None),
+            r => r.map(Some),
+        }
+    }
+
+    /// The next event (blocks, unless a timeout is set).
     pub fn next_event(&mut self) -> Result<DropEvent, NetlinkError> {
         loop {
             if let Some(e) = self.pending.pop_front() {
@@ -152,6 +272,9 @@ impl DropStream {
                 if let Some(lost) = a.get(uapi::NFSCOPE_A_LOST as u16)? {
                     self.pending.push_back(DropEvent::KernelLost(get_u64(lost)?));
                 }
+                if let Some(n) = a.get(uapi::NFSCOPE_A_SUPPRESSED as u16)? {
+                    self.pending.push_back(DropEvent::Suppressed(get_u64(n)?));
+                }
                 if let Some(d) = a.get(uapi::NFSCOPE_A_DROP as u16)? {
                     self.pending.push_back(DropEvent::Drop(DropRecord::decode(d)?));
                 }
@@ -160,6 +283,198 @@ impl DropStream {
                 }
             }
         }
+    }
+}
+
+/// The drop monitor's module-wide configuration.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DropConfig {
+    /// Probes on: any of "drop", "rst", "hooks".
+    pub probes: Vec<String>,
+    /// Send a record per drop (false: summary only).
+    pub records: bool,
+    /// Record filters (None: any).
+    pub netns: Option<u32>,
+    pub protocol: Option<u8>,
+    pub addr: Option<(IpAddr, u8)>,
+    pub port: Option<u16>,
+    pub reasons: Vec<String>,
+    pub exclude_reasons: Vec<String>,
+    /// `enum nfscope_hook_filter` by name: any, PRE_ROUTING..POST_ROUTING,
+    /// netfilter, none.
+    pub hook: String,
+    /// One record per `sample` matching drops.
+    pub sample: u32,
+    /// Records per second per CPU at most (0: no limit).
+    pub rate: u32,
+    pub stack_depth: u8,
+}
+
+pub const PROBE_NAMES: [&str; 3] = ["drop", "rst", "hooks"];
+pub const HOOK_FILTERS: [&str; 8] =
+    ["any", "PRE_ROUTING", "LOCAL_IN", "FORWARD", "LOCAL_OUT", "POST_ROUTING", "netfilter", "none"];
+
+impl Default for DropConfig {
+    fn default() -> Self {
+        Self {
+            probes: PROBE_NAMES.iter().map(|s| s.to_string()).collect(),
+            records: true,
+            netns: None,
+            protocol: None,
+            addr: None,
+            port: None,
+            reasons: vec![],
+            exclude_reasons: vec![],
+            hook: "any".into(),
+            sample: 1,
+            rate: 0,
+            stack_depth: 16,
+        }
+    }
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect()
+}
+
+impl DropConfig {
+    pub(crate) fn decode(m: &[u8]) -> Result<Self, NetlinkError> {
+        let a = Attrs(m);
+        let opt = |k: u32| a.get(k as u16);
+        let bits = get_u32(a.require(uapi::NFSCOPE_A_PROBES, "probes")?)?;
+        let addr = match opt(uapi::NFSCOPE_A_ADDR)? {
+            Some(p) => Some((
+                ip(p).ok_or(NetlinkError::Protocol("bad filter address".into()))?,
+                get_u8(a.require(uapi::NFSCOPE_A_PREFIX_LEN, "prefix")?)?,
+            )),
+            None => None,
+        };
+        let hook = get_u8(a.require(uapi::NFSCOPE_A_F_HOOK, "hook filter")?)?;
+        Ok(Self {
+            probes: PROBE_NAMES.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, n)| n.to_string()).collect(),
+            records: get_u8(a.require(uapi::NFSCOPE_A_DROP_RECORDS, "records")?)? == 1,
+            netns: Some(get_u32(a.require(uapi::NFSCOPE_A_F_NETNS, "netns")?)?).filter(|&n| n != 0),
+            protocol: Some(get_u8(a.require(uapi::NFSCOPE_A_F_L4PROTO, "protocol")?)?).filter(|&n| n != 0),
+            addr,
+            port: Some(get_u16(a.require(uapi::NFSCOPE_A_F_PORT, "port")?)?).filter(|&n| n != 0),
+            reasons: opt(uapi::NFSCOPE_A_F_REASONS)?.map(get_string).transpose()?.map(|s| split_list(&s)).unwrap_or_default(),
+            exclude_reasons: opt(uapi::NFSCOPE_A_F_REASONS_EXCLUDE)?
+                .map(get_string)
+                .transpose()?
+                .map(|s| split_list(&s))
+                .unwrap_or_default(),
+            hook: HOOK_FILTERS.get(hook as usize).map_or_else(|| format!("{hook}"), |s| s.to_string()),
+            sample: get_u32(a.require(uapi::NFSCOPE_A_SAMPLE, "sample")?)?,
+            rate: get_u32(a.require(uapi::NFSCOPE_A_RATE, "rate")?)?,
+            stack_depth: get_u8(a.require(uapi::NFSCOPE_A_STACK_DEPTH, "stack depth")?)?,
+        })
+    }
+
+    /// The attributes of `NFSCOPE_CMD_DROP_SET_CONFIG`; `Err` names a bad value.
+    pub(crate) fn attrs(&self) -> Result<Vec<Attr>, String> {
+        let mut bits = 0u32;
+        for p in &self.probes {
+            let i = PROBE_NAMES.iter().position(|n| n == p).ok_or_else(|| format!("unknown probe {p:?} (known: drop, rst, hooks)"))?;
+            bits |= 1 << i;
+        }
+        let hook = HOOK_FILTERS
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(&self.hook))
+            .ok_or_else(|| format!("unknown hook filter {:?} (known: {})", self.hook, HOOK_FILTERS.join(", ")))?;
+        let mut v = vec![
+            Attr::u32(uapi::NFSCOPE_A_PROBES as u16, bits),
+            Attr::u8(uapi::NFSCOPE_A_DROP_RECORDS as u16, self.records.into()),
+            Attr::u32(uapi::NFSCOPE_A_F_NETNS as u16, self.netns.unwrap_or(0)),
+            Attr::u8(uapi::NFSCOPE_A_F_L4PROTO as u16, self.protocol.unwrap_or(0)),
+            Attr::u16(uapi::NFSCOPE_A_F_PORT as u16, self.port.unwrap_or(0)),
+            Attr::u8(uapi::NFSCOPE_A_F_HOOK as u16, hook as u8),
+            Attr::u32(uapi::NFSCOPE_A_SAMPLE as u16, self.sample),
+            Attr::u32(uapi::NFSCOPE_A_RATE as u16, self.rate),
+            Attr::u8(uapi::NFSCOPE_A_STACK_DEPTH as u16, self.stack_depth),
+        ];
+        if let Some((a, p)) = self.addr {
+            let bytes = match a {
+                IpAddr::V4(a) => a.octets().to_vec(),
+                IpAddr::V6(a) => a.octets().to_vec(),
+            };
+            v.push(Attr::bytes(uapi::NFSCOPE_A_ADDR as u16, &bytes));
+            v.push(Attr::u8(uapi::NFSCOPE_A_PREFIX_LEN as u16, p));
+        }
+        if !self.reasons.is_empty() {
+            v.push(Attr::string(uapi::NFSCOPE_A_F_REASONS as u16, &self.reasons.join(",")));
+        }
+        if !self.exclude_reasons.is_empty() {
+            v.push(Attr::string(uapi::NFSCOPE_A_F_REASONS_EXCLUDE as u16, &self.exclude_reasons.join(",")));
+        }
+        Ok(v)
+    }
+}
+
+/// The drop monitor's counters (module-wide).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct DropStats {
+    pub drops: u64,
+    pub resets: u64,
+    pub attributed: u64,
+    pub filtered: u64,
+    pub suppressed: u64,
+    pub queued: u64,
+    pub lost_ring: u64,
+    pub lost_send: u64,
+    pub sent: u64,
+    pub summary_full: u64,
+    pub hook_funcs: u64,
+    pub hook_missed: u64,
+}
+
+impl DropStats {
+    pub(crate) fn decode(nest: &[u8]) -> Result<Self, NetlinkError> {
+        let a = Attrs(nest);
+        let g = |k: u32| -> Result<u64, NetlinkError> { a.get(k as u16)?.map(get_u64).transpose().map(|v| v.unwrap_or(0)) };
+        Ok(Self {
+            drops: g(uapi::NFSCOPE_DSTAT_DROPS)?,
+            resets: g(uapi::NFSCOPE_DSTAT_RSTS)?,
+            attributed: g(uapi::NFSCOPE_DSTAT_ATTRIBUTED)?,
+            filtered: g(uapi::NFSCOPE_DSTAT_FILTERED)?,
+            suppressed: g(uapi::NFSCOPE_DSTAT_SUPPRESSED)?,
+            queued: g(uapi::NFSCOPE_DSTAT_QUEUED)?,
+            lost_ring: g(uapi::NFSCOPE_DSTAT_LOST_RING)?,
+            lost_send: g(uapi::NFSCOPE_DSTAT_LOST_SEND)?,
+            sent: g(uapi::NFSCOPE_DSTAT_SENT)?,
+            summary_full: g(uapi::NFSCOPE_DSTAT_SUMMARY_FULL)?,
+            hook_funcs: g(uapi::NFSCOPE_DSTAT_HOOK_FUNCS)?,
+            hook_missed: g(uapi::NFSCOPE_DSTAT_HOOK_MISSED)?,
+        })
+    }
+}
+
+/// One line of the drop summary.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SummaryLine {
+    pub netns: u32,
+    /// "drop" or "rst".
+    pub kind: String,
+    pub reason: u32,
+    pub reason_name: String,
+    pub location: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hook: Option<HookInfo>,
+    pub count: u64,
+}
+
+impl SummaryLine {
+    pub(crate) fn decode(m: &[u8]) -> Result<Self, NetlinkError> {
+        let nest = Attrs(m).require(uapi::NFSCOPE_A_DROP_SUM, "summary line")?;
+        let a = Attrs(nest);
+        Ok(Self {
+            netns: get_u32(a.require(uapi::NFSCOPE_SUM_A_NETNS, "netns")?)?,
+            kind: if get_u8(a.require(uapi::NFSCOPE_SUM_A_KIND, "kind")?)? == 1 { "rst".into() } else { "drop".into() },
+            reason: get_u32(a.require(uapi::NFSCOPE_SUM_A_REASON, "reason")?)?,
+            reason_name: get_string(a.require(uapi::NFSCOPE_SUM_A_REASON_NAME, "reason name")?)?,
+            location: get_string(a.require(uapi::NFSCOPE_SUM_A_LOCATION, "location")?)?,
+            hook: a.get(uapi::NFSCOPE_SUM_A_HOOK as u16)?.map(HookInfo::decode).transpose()?,
+            count: get_u64(a.require(uapi::NFSCOPE_SUM_A_COUNT, "count")?)?,
+        })
     }
 }
 
@@ -173,5 +488,40 @@ mod tests {
         assert_eq!(tcp_flags_text(0x12), "S.");
         assert_eq!(tcp_flags_text(0x14), "R.");
         assert_eq!(tcp_flags_text(0x18), "P.");
+    }
+
+    #[test]
+    fn config_round_trips_through_attributes() {
+        let c = DropConfig {
+            probes: vec!["drop".into(), "hooks".into()],
+            records: false,
+            netns: Some(4026531840),
+            protocol: Some(17),
+            addr: Some(("198.18.0.0".parse().unwrap(), 15)),
+            port: Some(5353),
+            reasons: vec!["NETFILTER_DROP".into(), "NO_SOCKET".into()],
+            exclude_reasons: vec!["OTHERHOST".into()],
+            hook: "LOCAL_IN".into(),
+            sample: 10,
+            rate: 100,
+            stack_depth: 8,
+        };
+        let mut msg = Vec::new();
+        for a in c.attrs().unwrap() {
+            let len = 4 + a.payload.len();
+            msg.extend_from_slice(&(len as u16).to_ne_bytes());
+            msg.extend_from_slice(&a.kind.to_ne_bytes());
+            msg.extend_from_slice(&a.payload);
+            msg.resize((msg.len() + 3) & !3, 0);
+        }
+        assert_eq!(DropConfig::decode(&msg).unwrap(), c);
+    }
+
+    #[test]
+    fn bad_config_values_are_named() {
+        let c = DropConfig { probes: vec!["kprobe".into()], ..Default::default() };
+        assert!(c.attrs().unwrap_err().contains("kprobe"));
+        let c = DropConfig { hook: "INPUT".into(), ..Default::default() };
+        assert!(c.attrs().unwrap_err().contains("INPUT"));
     }
 }

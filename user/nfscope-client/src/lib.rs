@@ -8,7 +8,7 @@ mod netlink;
 mod status;
 mod toa;
 
-pub use drops::{DropEvent, DropRecord, DropStream};
+pub use drops::{hook_point_name, DropConfig, DropEvent, DropRecord, DropStats, DropStream, HookInfo, SummaryLine, HOOK_FILTERS, PROBE_NAMES};
 
 pub use netlink::NetlinkError;
 pub use status::{HookCounter, Status};
@@ -74,7 +74,40 @@ impl Client {
             .ok_or(NetlinkError::Protocol("the family has no \"events\" group".into()))?;
         self.sock.join_group(group).map_err(|e| classify(e, "listening to drop events"))?;
         self.sock.set_rcvbuf(8 << 20);
+        // Deliveries this socket cannot take are then counted by the module
+        // and reported as lost, with their number.
+        self.sock.set_broadcast_error()?;
         Ok(DropStream::new(self.sock, self.family))
+    }
+
+    /// The drop monitor's configuration and counters.
+    pub fn drop_config(&mut self) -> Result<(DropConfig, DropStats), Error> {
+        let replies = self
+            .sock
+            .request(self.family, uapi::NFSCOPE_CMD_DROP_GET_CONFIG as u8, &[])
+            .map_err(|e| classify(e, "DROP_GET_CONFIG"))?;
+        let reply = replies.first().ok_or(NetlinkError::Protocol("DROP_GET_CONFIG: no reply".into()))?;
+        let stats = netlink::Attrs(reply).require(uapi::NFSCOPE_A_DROP_STATS, "drop stats")?;
+        Ok((DropConfig::decode(reply)?, DropStats::decode(stats)?))
+    }
+
+    /// Replaces the drop monitor's configuration (needs CAP_NET_ADMIN in
+    /// the initial namespace).
+    pub fn set_drop_config(&mut self, config: &DropConfig) -> Result<(), Error> {
+        let attrs = config.attrs().map_err(|m| Error::Rejected { what: "the drop configuration", source: NetlinkError::Protocol(m) })?;
+        self.sock
+            .request(self.family, uapi::NFSCOPE_CMD_DROP_SET_CONFIG as u8, &attrs)
+            .map_err(|e| classify(e, "changing the drop configuration"))?;
+        Ok(())
+    }
+
+    /// The drop summary (all namespaces from init_net, else the caller's).
+    pub fn drop_summary(&mut self) -> Result<Vec<SummaryLine>, Error> {
+        let msgs = self
+            .sock
+            .dump(self.family, uapi::NFSCOPE_CMD_DROP_SUMMARY as u8, &[])
+            .map_err(|e| classify(e, "DROP_SUMMARY"))?;
+        msgs.iter().map(|m| SummaryLine::decode(m).map_err(Error::from)).collect()
     }
 
     /// Module version, configuration and counters of the caller's namespace.

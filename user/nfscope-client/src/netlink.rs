@@ -70,6 +70,12 @@ impl Attr {
     pub fn u32(kind: u16, v: u32) -> Self {
         Self { kind, payload: v.to_ne_bytes().to_vec() }
     }
+    pub fn u16(kind: u16, v: u16) -> Self {
+        Self { kind, payload: v.to_ne_bytes().to_vec() }
+    }
+    pub fn bytes(kind: u16, v: &[u8]) -> Self {
+        Self { kind, payload: v.to_vec() }
+    }
     pub fn string(kind: u16, s: &str) -> Self {
         let mut payload = s.as_bytes().to_vec();
         payload.push(0);
@@ -298,6 +304,40 @@ impl GenlSocket {
                 libc::NETLINK_ADD_MEMBERSHIP,
                 (&group as *const u32).cast(),
                 std::mem::size_of::<u32>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(NetlinkError::Socket(Errno::last()));
+        }
+        Ok(())
+    }
+
+    /// Makes multicast deliveries that overflow this socket fail in the
+    /// sender (`NETLINK_BROADCAST_ERROR`), so the module counts them as lost.
+    pub fn set_broadcast_error(&mut self) -> Result<(), NetlinkError> {
+        let on: libc::c_int = 1;
+        // SAFETY: `fd` is an open socket; `on` is a valid `int` of the size passed.
+        let rc = unsafe {
+            libc::setsockopt(self.fd.as_raw_fd(), libc::SOL_NETLINK, libc::NETLINK_BROADCAST_ERROR, (&on as *const libc::c_int).cast(), 4)
+        };
+        if rc != 0 {
+            return Err(NetlinkError::Socket(Errno::last()));
+        }
+        Ok(())
+    }
+
+    /// Makes receives give up after `t` (`EAGAIN`), so a reader can look
+    /// at other things (signals) between messages.
+    pub fn set_recv_timeout(&mut self, t: std::time::Duration) -> Result<(), NetlinkError> {
+        let tv = libc::timeval { tv_sec: t.as_secs() as libc::time_t, tv_usec: t.subsec_micros() as libc::suseconds_t };
+        // SAFETY: `fd` is an open socket; `tv` is a valid `timeval` of the size passed.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&tv as *const libc::timeval).cast(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
             )
         };
         if rc != 0 {

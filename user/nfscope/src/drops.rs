@@ -1,11 +1,16 @@
-//! `nfscope drops watch`: stream the module's drop records.
+//! `nfscope drops watch|top|config`: the module's drop records, summary and
+//! configuration.
 
 use crate::output::json_line;
-use anyhow::{Context, Result};
-use nfscope_client::{Client, DropEvent, DropRecord};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use nfscope_client::{Client, DropConfig, DropEvent, DropRecord, DropStats, SummaryLine};
 use serde::Serialize;
 use std::io::Write;
+use std::net::IpAddr;
 use std::os::unix::fs::MetadataExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// `--netns` as an inode: a number, a name under /run/netns, or a path.
 pub fn netns_inode(spec: &str) -> Result<u32> {
@@ -17,18 +22,146 @@ pub fn netns_inode(spec: &str) -> Result<u32> {
     Ok(meta.ino() as u32)
 }
 
+/// Record filters, applied in the kernel before a record is made.
+#[derive(Args, Default, Clone)]
+pub struct FilterArgs {
+    /// Only this namespace: an inode, a name in /run/netns, or a path.
+    #[arg(long)]
+    pub netns: Option<String>,
+    /// Only this protocol: tcp, udp, icmp, icmpv6 or a number.
+    #[arg(long)]
+    pub proto: Option<String>,
+    /// Only packets from or to this address or prefix (CIDR).
+    #[arg(long)]
+    pub addr: Option<String>,
+    /// Only packets from or to this port.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Only these drop reasons (kernel names, e.g. NETFILTER_DROP; comma-separated or repeated).
+    #[arg(long, value_delimiter = ',')]
+    pub reason: Vec<String>,
+    /// Never these drop reasons.
+    #[arg(long, value_delimiter = ',')]
+    pub exclude_reason: Vec<String>,
+    /// Only drops attributed to a netfilter hook at this point (PRE_ROUTING,
+    /// LOCAL_IN, FORWARD, LOCAL_OUT, POST_ROUTING), to any hook
+    /// ("netfilter"), or to none ("none").
+    #[arg(long)]
+    pub hook: Option<String>,
+    /// Record one in N matching drops.
+    #[arg(long)]
+    pub sample: Option<u32>,
+    /// At most N records per second per CPU.
+    #[arg(long)]
+    pub rate: Option<u32>,
+    /// Stack frames per record (1..16).
+    #[arg(long)]
+    pub stack_depth: Option<u8>,
+}
+
+fn proto_number(p: &str) -> Result<u8> {
+    Ok(match p.to_ascii_lowercase().as_str() {
+        "tcp" => 6,
+        "udp" => 17,
+        "icmp" => 1,
+        "icmpv6" => 58,
+        n => n.parse().with_context(|| format!("--proto {p}: not tcp, udp, icmp, icmpv6 or a number"))?,
+    })
+}
+
+fn parse_cidr(s: &str) -> Result<(IpAddr, u8)> {
+    let (a, p) = s.split_once('/').map_or((s, None), |(a, p)| (a, Some(p)));
+    let addr: IpAddr = a.parse().with_context(|| format!("--addr {s}: not an address"))?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = match p {
+        Some(p) => p.parse::<u8>().ok().filter(|&p| p <= max).with_context(|| format!("--addr {s}: bad prefix length"))?,
+        None => max,
+    };
+    Ok((addr, prefix))
+}
+
+impl FilterArgs {
+    fn is_empty(&self) -> bool {
+        self.netns.is_none()
+            && self.proto.is_none()
+            && self.addr.is_none()
+            && self.port.is_none()
+            && self.reason.is_empty()
+            && self.exclude_reason.is_empty()
+            && self.hook.is_none()
+            && self.sample.is_none()
+            && self.rate.is_none()
+            && self.stack_depth.is_none()
+    }
+
+    /// `base` with the filters given here replaced.
+    fn apply(&self, base: &DropConfig) -> Result<DropConfig> {
+        let mut c = base.clone();
+        if let Some(n) = &self.netns {
+            c.netns = Some(netns_inode(n)?);
+        }
+        if let Some(p) = &self.proto {
+            c.protocol = Some(proto_number(p)?);
+        }
+        if let Some(a) = &self.addr {
+            c.addr = Some(parse_cidr(a)?);
+        }
+        if let Some(p) = self.port {
+            c.port = Some(p);
+        }
+        if !self.reason.is_empty() {
+            c.reasons = self.reason.clone();
+        }
+        if !self.exclude_reason.is_empty() {
+            c.exclude_reasons = self.exclude_reason.clone();
+        }
+        if let Some(h) = &self.hook {
+            c.hook = h.clone();
+        }
+        if let Some(s) = self.sample {
+            c.sample = s;
+        }
+        if let Some(r) = self.rate {
+            c.rate = r;
+        }
+        if let Some(d) = self.stack_depth {
+            c.stack_depth = d;
+        }
+        Ok(c)
+    }
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: nix::libc::c_int) {
+    STOP.store(true, Ordering::Relaxed);
+}
+
+/// Makes SIGINT and SIGTERM end a watch cleanly (so it can restore the
+/// configuration it changed).
+fn stop_on_signals() -> Result<()> {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    let action = SigAction::new(SigHandler::Handler(on_signal), SaFlags::empty(), SigSet::empty());
+    for sig in [Signal::SIGINT, Signal::SIGTERM] {
+        // SAFETY: the handler only stores to an atomic (async-signal-safe).
+        unsafe { sigaction(sig, &action) }.context("installing signal handlers")?;
+    }
+    Ok(())
+}
+
 #[derive(Serialize)]
 struct Lost {
-    /// "kernel": the module's per-CPU buffer was full; "socket": this
-    /// process did not read fast enough.
+    /// "kernel": the module's per-CPU buffer was full or a message could
+    /// not be delivered; "socket": this process did not read fast enough;
+    /// "suppressed": left out by sampling or the rate limit (by config).
     r#where: &'static str,
-    /// Records lost (unknown for socket overruns).
+    /// Records (unknown for socket overruns).
     count: Option<u64>,
 }
 
-fn endpoint(a: Option<std::net::IpAddr>, p: Option<u16>) -> String {
+fn endpoint(a: Option<IpAddr>, p: Option<u16>) -> String {
     match (a, p) {
-        (Some(std::net::IpAddr::V6(a)), Some(p)) => format!("[{a}]:{p}"),
+        (Some(IpAddr::V6(a)), Some(p)) => format!("[{a}]:{p}"),
         (Some(a), Some(p)) => format!("{a}:{p}"),
         (Some(a), None) => a.to_string(),
         _ => "?".into(),
@@ -39,7 +172,7 @@ fn human(out: &mut impl Write, what: &str, r: &DropRecord) -> std::io::Result<()
     let secs = r.time_ns / 1_000_000_000;
     writeln!(
         out,
-        "{}.{:06} {what} netns {} if {} {} {} > {}{}{} len {} {} at {} ({} pid {} cpu {})",
+        "{}.{:06} {what} netns {} if {} {} {} > {}{}{} len {} {} at {}{} ({} pid {} cpu {})",
         secs,
         (r.time_ns % 1_000_000_000) / 1000,
         r.netns,
@@ -52,6 +185,7 @@ fn human(out: &mut impl Write, what: &str, r: &DropRecord) -> std::io::Result<()
         r.len,
         r.reason_name,
         r.location,
+        r.hook.as_ref().map(|h| format!(" hook {}", h.text())).unwrap_or_default(),
         r.comm,
         r.pid,
         r.cpu
@@ -62,39 +196,55 @@ fn human(out: &mut impl Write, what: &str, r: &DropRecord) -> std::io::Result<()
     Ok(())
 }
 
-/// Which records to show.
-pub struct Filter {
-    pub netns: Option<u32>,
-    pub port: Option<u16>,
-    pub drops: bool,
-    pub resets: bool,
-}
-
-impl Filter {
-    fn matches(&self, r: &DropRecord) -> bool {
-        self.netns.is_none_or(|n| n == r.netns) && self.port.is_none_or(|p| r.sport == Some(p) || r.dport == Some(p))
+/// Streams records until `count` were shown (or a signal). With kernel
+/// filters given, installs them for the duration and restores the previous
+/// configuration afterwards. Losses are always reported.
+pub fn watch(out: &mut impl Write, json: bool, filters: &FilterArgs, drops: bool, resets: bool, count: Option<u64>) -> Result<()> {
+    let mut client = Client::connect()?;
+    let (before, _) = client.drop_config()?;
+    let mut restore = None;
+    if !filters.is_empty() {
+        let config = filters.apply(&before)?;
+        client.set_drop_config(&config)?;
+        restore = Some(before.clone());
     }
+    if !before.records {
+        eprintln!("nfscope: records are off (summary only): turn them on with `nfscope drops config --records on`");
+    }
+    stop_on_signals()?;
+    let result = stream(out, json, drops, resets, count);
+    if let Some(config) = restore {
+        let restored = Client::connect().and_then(|mut c| c.set_drop_config(&config));
+        if let Err(e) = restored {
+            eprintln!("nfscope: could not restore the drop configuration: {e}");
+        }
+    }
+    result
 }
 
-/// Streams drops that pass `filter` until `count` were shown. Losses are
-/// always reported, filtered or not.
-pub fn watch(out: &mut impl Write, json: bool, filter: &Filter, count: Option<u64>) -> Result<()> {
+fn stream(out: &mut impl Write, json: bool, drops: bool, resets: bool, count: Option<u64>) -> Result<()> {
     let mut stream = Client::connect()?.drop_events()?;
+    stream.set_timeout(Duration::from_millis(200))?;
     let mut shown = 0u64;
-    while count.is_none_or(|c| shown < c) {
-        let (r, is_rst) = match stream.next_event()? {
-            DropEvent::Drop(r) => (r, false),
-            DropEvent::Rst(r) => (r, true),
-            DropEvent::KernelLost(n) => {
+    while count.is_none_or(|c| shown < c) && !STOP.load(Ordering::Relaxed) {
+        let (r, is_rst) = match stream.next_event_timeout()? {
+            None => continue,
+            Some(DropEvent::Drop(r)) => (r, false),
+            Some(DropEvent::Rst(r)) => (r, true),
+            Some(DropEvent::KernelLost(n)) => {
                 report_loss(out, json, "kernel", Some(n))?;
                 continue;
             }
-            DropEvent::SocketOverrun => {
+            Some(DropEvent::Suppressed(n)) => {
+                report_loss(out, json, "suppressed", Some(n))?;
+                continue;
+            }
+            Some(DropEvent::SocketOverrun) => {
                 report_loss(out, json, "socket", None)?;
                 continue;
             }
         };
-        if !filter.matches(&r) || !(if is_rst { filter.resets } else { filter.drops }) {
+        if !(if is_rst { resets } else { drops }) {
             continue;
         }
         let (kind, label) = if is_rst { ("rst", "RST") } else { ("drop", "DROP") };
@@ -113,11 +263,174 @@ fn report_loss(out: &mut impl Write, json: bool, r#where: &'static str, count: O
     if json {
         json_line(out, "lost", &Lost { r#where, count })?;
     } else {
-        match count {
-            Some(n) => writeln!(out, "!! {n} drop records lost in the kernel (per-CPU buffer full)")?,
-            None => writeln!(out, "!! drop records lost: this reader fell behind (socket buffer overrun)")?,
+        match (r#where, count) {
+            ("suppressed", Some(n)) => writeln!(out, "-- {n} records left out by sampling or the rate limit")?,
+            (_, Some(n)) => writeln!(out, "!! {n} drop records lost in the kernel (buffer full or not delivered)")?,
+            (_, None) => writeln!(out, "!! drop records lost: this reader fell behind (socket buffer overrun)")?,
         }
     }
     out.flush()?;
     Ok(())
+}
+
+#[derive(Serialize)]
+struct ConfigView<'a> {
+    config: &'a DropConfig,
+    stats: &'a DropStats,
+}
+
+/// Shows the drop monitor's configuration and counters, after applying
+/// the changes given (if any).
+pub fn config(out: &mut impl Write, json: bool, set: &ConfigSet) -> Result<()> {
+    let mut client = Client::connect()?;
+    if set.changes() {
+        let (current, _) = client.drop_config()?;
+        let base = if set.reset { DropConfig::default() } else { current };
+        let mut c = set.filters.apply(&base)?;
+        if let Some(p) = &set.probes {
+            c.probes = p.iter().filter(|p| p.as_str() != "none").cloned().collect();
+        }
+        if let Some(r) = set.records {
+            c.records = r == crate::OnOff::On;
+        }
+        client.set_drop_config(&c)?;
+    }
+    let (c, s) = client.drop_config()?;
+    if json {
+        json_line(out, "drop_config", &ConfigView { config: &c, stats: &s })?;
+        return Ok(());
+    }
+    writeln!(out, "probes: {}", if c.probes.is_empty() { "none".into() } else { c.probes.join(",") })?;
+    writeln!(out, "records: {}", if c.records { "on" } else { "off (summary only)" })?;
+    let any = |o: Option<String>| o.unwrap_or_else(|| "any".into());
+    writeln!(
+        out,
+        "filters: netns {} proto {} addr {} port {} hook {}",
+        any(c.netns.map(|n| n.to_string())),
+        any(c.protocol.map(|n| n.to_string())),
+        any(c.addr.map(|(a, p)| format!("{a}/{p}"))),
+        any(c.port.map(|n| n.to_string())),
+        c.hook
+    )?;
+    writeln!(
+        out,
+        "reasons: {} exclude: {}",
+        if c.reasons.is_empty() { "any".into() } else { c.reasons.join(",") },
+        if c.exclude_reasons.is_empty() { "none".into() } else { c.exclude_reasons.join(",") }
+    )?;
+    writeln!(
+        out,
+        "sample: 1/{} rate: {} stack depth: {}",
+        c.sample,
+        if c.rate == 0 { "unlimited".into() } else { format!("{}/s per CPU", c.rate) },
+        c.stack_depth
+    )?;
+    stats_line(out, &s)?;
+    Ok(())
+}
+
+fn stats_line(out: &mut impl Write, s: &DropStats) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "drops {} resets {} attributed {} | records queued {} sent {} | LOST ring {} send {} | filtered {} suppressed {} | hook functions {} missed {}{}",
+        s.drops,
+        s.resets,
+        s.attributed,
+        s.queued,
+        s.sent,
+        s.lost_ring,
+        s.lost_send,
+        s.filtered,
+        s.suppressed,
+        s.hook_funcs,
+        s.hook_missed,
+        if s.summary_full > 0 { format!(" | summary full: {} drops not summarized", s.summary_full) } else { String::new() }
+    )
+}
+
+/// `nfscope drops config` options.
+#[derive(Args, Default)]
+pub struct ConfigSet {
+    /// Probes to have on: drop, rst, hooks (comma-separated), or none.
+    #[arg(long, value_delimiter = ',')]
+    pub probes: Option<Vec<String>>,
+    /// Per-drop records to listeners (off: summary only).
+    #[arg(long, value_enum)]
+    pub records: Option<crate::OnOff>,
+    /// Start from the defaults (all probes, records on, no filters).
+    #[arg(long)]
+    pub reset: bool,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+}
+
+impl ConfigSet {
+    fn changes(&self) -> bool {
+        self.probes.is_some() || self.records.is_some() || self.reset || !self.filters.is_empty()
+    }
+}
+
+#[derive(Serialize)]
+struct TopLine<'a> {
+    #[serde(flatten)]
+    line: &'a SummaryLine,
+    /// Since the previous interval.
+    delta: u64,
+}
+
+/// The live summary: every `interval`, lines by count with their change.
+pub fn top(out: &mut impl Write, json: bool, netns: Option<u32>, interval: Duration, count: Option<u64>, limit: usize) -> Result<()> {
+    let mut client = Client::connect()?;
+    let mut previous: Vec<SummaryLine> = Vec::new();
+    let mut rounds = 0u64;
+    stop_on_signals()?;
+    loop {
+        let started = Instant::now();
+        let mut lines = client.drop_summary()?;
+        lines.retain(|l| netns.is_none_or(|n| l.netns == n));
+        let (_, stats) = client.drop_config()?;
+        let delta = |l: &SummaryLine| {
+            let before = previous.iter().find(|p| same_line(p, l)).map_or(0, |p| p.count);
+            l.count - before.min(l.count)
+        };
+        if json {
+            for l in lines.iter().take(limit) {
+                json_line(out, "drop_summary", &TopLine { line: l, delta: delta(l) })?;
+            }
+            json_line(out, "drop_stats", &stats)?;
+        } else {
+            writeln!(out, "{:>10} {:>8} {:>10}  {:<26} {:<34} HOOK", "COUNT", "DELTA", "NETNS", "REASON", "LOCATION")?;
+            for l in lines.iter().take(limit) {
+                let reason = if l.kind == "rst" { format!("RST {}", l.reason_name) } else { l.reason_name.clone() };
+                let hook = l.hook.as_ref().map(|h| h.text()).unwrap_or_else(|| "-".into());
+                writeln!(out, "{:>10} {:>8} {:>10}  {:<26} {:<34} {}", l.count, delta(l), l.netns, reason, l.location, hook)?;
+            }
+            stats_line(out, &stats)?;
+            writeln!(out)?;
+        }
+        out.flush()?;
+        previous = lines;
+        rounds += 1;
+        if count.is_some_and(|c| rounds >= c) {
+            return Ok(());
+        }
+        while started.elapsed() < interval {
+            if STOP.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn same_line(a: &SummaryLine, b: &SummaryLine) -> bool {
+    a.netns == b.netns && a.kind == b.kind && a.reason == b.reason && a.location == b.location && a.hook == b.hook
+}
+
+/// Checks the interval given to `top`.
+pub fn interval(secs: f64) -> Result<Duration> {
+    if !(secs.is_finite() && secs > 0.0) {
+        bail!("--interval must be a positive number of seconds");
+    }
+    Ok(Duration::from_secs_f64(secs))
 }

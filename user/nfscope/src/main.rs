@@ -57,19 +57,43 @@ enum DropsCommand {
         /// JSON lines (schema-versioned) instead of text with indented stacks.
         #[arg(long)]
         json: bool,
-        /// Only drops in this namespace: an inode, a name in /run/netns, or a path.
-        #[arg(long)]
-        netns: Option<String>,
-        /// Only drops whose source or destination port is this (filtered in
-        /// the CLI for now).
-        #[arg(long)]
-        port: Option<u16>,
         /// Which records: drops, resets (TCP RSTs the kernel sends), or both.
         #[arg(long, value_enum, default_value = "all")]
         kind: RecordKind,
         /// Stop after this many records.
         #[arg(long)]
         count: Option<u64>,
+        /// Filters are set in the kernel for the duration of the watch (the
+        /// previous configuration is restored at exit; needs CAP_NET_ADMIN).
+        #[command(flatten)]
+        filters: drops::FilterArgs,
+    },
+    /// The live drop summary: counts per (netns, reason, location, hook),
+    /// most frequent first, with the change since the previous interval.
+    Top {
+        #[arg(long)]
+        json: bool,
+        /// Only this namespace: an inode, a name in /run/netns, or a path.
+        #[arg(long)]
+        netns: Option<String>,
+        /// Seconds between refreshes.
+        #[arg(long, default_value = "2")]
+        interval: f64,
+        /// Stop after this many refreshes.
+        #[arg(long)]
+        count: Option<u64>,
+        /// Lines shown at most.
+        #[arg(long, default_value = "20")]
+        limit: usize,
+    },
+    /// Show the drop monitor's configuration and counters; with options,
+    /// change it first (module-wide: needs CAP_NET_ADMIN in the initial
+    /// namespace). Filters given replace the current ones.
+    Config {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        set: drops::ConfigSet,
     },
 }
 
@@ -97,7 +121,7 @@ enum RecordKind {
     All,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum OnOff {
     On,
     Off,
@@ -128,14 +152,16 @@ fn run(cli: Cli) -> Result<()> {
                 output::status_table(&mut out, &status)?;
             }
         }
-        Command::Drops { command: DropsCommand::Watch { json, netns, port, kind, count } } => {
-            let filter = drops::Filter {
-                netns: netns.as_deref().map(drops::netns_inode).transpose()?,
-                port,
-                drops: !matches!(kind, RecordKind::Rst),
-                resets: !matches!(kind, RecordKind::Drop),
-            };
-            drops::watch(&mut std::io::stdout().lock(), json, &filter, count)?;
+        Command::Drops { command: DropsCommand::Watch { json, kind, count, filters } } => {
+            let (d, r) = (!matches!(kind, RecordKind::Rst), !matches!(kind, RecordKind::Drop));
+            drops::watch(&mut std::io::stdout().lock(), json, &filters, d, r, count)?;
+        }
+        Command::Drops { command: DropsCommand::Top { json, netns, interval, count, limit } } => {
+            let netns = netns.as_deref().map(drops::netns_inode).transpose()?;
+            drops::top(&mut std::io::stdout().lock(), json, netns, drops::interval(interval)?, count, limit)?;
+        }
+        Command::Drops { command: DropsCommand::Config { json, set } } => {
+            drops::config(&mut std::io::stdout().lock(), json, &set)?;
         }
         Command::Conntrack { command: ConntrackCommand::Stats { json, watch, count } } => {
             let watch = watch.map(std::time::Duration::from_secs_f64);

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Which netfilter hook dropped a packet. Every distinct function on the
+//! IPv4/IPv6 hooks gets a return probe (rescanned about once a second, so
+//! tables and modules added later are covered). Each CPU keeps the hook
+//! calls in progress and the last call that returned `NF_DROP`:
+//! - a hook that frees the packet itself (`NF_DROP_REASON`, as nftables'
+//!   `nft_do_chain` does) is the innermost call in progress for that skb;
+//! - a hook that returns `NF_DROP` leaves it to `nf_hook_slow`, which frees
+//!   the skb right after the return on the same CPU.
+//!
+//! Calls are identified by (function, `priv`), so hooks of equal priority are
+//! told apart. Conntrack's confirm hook (`nf_confirm`) is classified by the
+//! per-CPU `insert_failed`/`chaintoolong` counters around the call.
+
+use crate::uapi;
+use crate::wrap::context;
+use crate::wrap::lock_irq::SpinLockIrq;
+use crate::wrap::nfhooks::{self, HookCall, HookFnProbe, HookWatch};
+use crate::wrap::symbols;
+use kernel::prelude::*;
+use kernel::static_lock_class;
+use kernel::sync::atomic::{Atomic, Relaxed};
+use kernel::sync::{new_mutex, Mutex};
+
+/// Hook calls in progress tracked per CPU (deeper nesting is not attributed).
+const STACK: usize = 8;
+/// Distinct hook functions probed at most.
+const MAX_FUNCS: usize = 64;
+const TAG_PLAIN: u32 = 0;
+const TAG_CONFIRM: u32 = 1;
+const NF_VERDICT_MASK: u32 = 0xff;
+
+/// How the hook dropped the packet.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum How {
+    /// Freed it inside the hook function.
+    Freed = uapi::HOOK_HOW_FREED as isize,
+    /// Returned `NF_DROP`; `nf_hook_slow` freed it.
+    Verdict = uapi::HOOK_HOW_VERDICT as isize,
+}
+
+/// Why conntrack's confirm hook dropped (`enum nfscope_ct_drop`).
+pub(crate) type CtClass = u8;
+
+/// A drop attributed to one hook call.
+#[derive(Clone, Copy)]
+pub(crate) struct Attribution {
+    pub(crate) call: HookCall,
+    pub(crate) how: How,
+    pub(crate) ct: CtClass,
+}
+
+#[derive(Default)]
+struct CpuHooks {
+    /// Calls in progress, innermost last. A return removes its own call, so
+    /// a call whose return was never seen (a probe removed meanwhile) is
+    /// only pushed out by newer ones.
+    stack: [HookCall; STACK],
+    depth: usize,
+    /// The last call on this CPU that returned `NF_DROP`, until the next
+    /// hook call starts.
+    last_drop: Option<(HookCall, CtClass)>,
+}
+
+impl CpuHooks {
+    fn push(&mut self, call: &HookCall) {
+        if self.depth == STACK {
+            self.stack.copy_within(1.., 0);
+            self.depth -= 1;
+        }
+        self.stack[self.depth] = *call;
+        self.depth += 1;
+    }
+
+    fn remove(&mut self, call: &HookCall) {
+        if let Some(i) = self.stack[..self.depth].iter().rposition(|c| c == call) {
+            self.stack.copy_within(i + 1..self.depth, i);
+            self.depth -= 1;
+        }
+    }
+}
+
+/// Probes and per-CPU call tracking.
+pub(crate) struct HookTracker {
+    // Dropped first: the probes write into `cpus`.
+    probes: Pin<KBox<Mutex<Probes>>>,
+    cpus: KVec<Pin<KBox<SpinLockIrq<CpuHooks>>>>,
+    enabled: Atomic<bool>,
+}
+
+#[derive(Default)]
+struct Probes {
+    live: KVec<HookFnProbe<HookTracker>>,
+    /// Functions that could not be probed (not retried).
+    failed: KVec<usize>,
+    /// Misses of probes already removed.
+    missed_before: u64,
+}
+
+impl HookTracker {
+    pub(crate) fn new(enabled: bool) -> Result<Self> {
+        let n = context::nr_cpu_ids() as usize;
+        let mut cpus = KVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            cpus.push(KBox::pin_init(SpinLockIrq::new(CpuHooks::default(), c"nfscope_hooks", static_lock_class!()), GFP_KERNEL)?, GFP_KERNEL)?;
+        }
+        Ok(Self {
+            probes: KBox::pin_init(new_mutex!(Probes::default()), GFP_KERNEL)?,
+            cpus,
+            enabled: Atomic::new(enabled),
+        })
+    }
+
+    pub(crate) fn enabled(&self) -> bool {
+        self.enabled.load(Relaxed)
+    }
+
+    /// Takes effect at the next [`HookTracker::rescan`].
+    pub(crate) fn set_enabled(&self, on: bool) {
+        self.enabled.store(on, Relaxed);
+    }
+
+    /// (functions probed, calls missed).
+    pub(crate) fn probe_stats(&self) -> (u32, u64) {
+        let p = self.probes.lock();
+        let missed = p.live.iter().map(|p| p.missed()).sum::<u64>() + p.missed_before;
+        (p.live.len() as u32, missed)
+    }
+
+    /// Probes hook functions not probed yet (or removes all probes while
+    /// disabled). Process context; `self` must be pinned where it stays
+    /// until dropped (the probes point to it).
+    pub(crate) fn rescan(&self) {
+        let mut p = self.probes.lock();
+        if !self.enabled() {
+            let missed: u64 = p.live.iter().map(|p| p.missed()).sum();
+            p.missed_before += missed;
+            p.live.clear();
+            return;
+        }
+        let mut funcs = [0u64; MAX_FUNCS];
+        let n = nfhooks::hook_functions(&mut funcs);
+        for &f in &funcs[..n] {
+            let f = f as usize;
+            if symbols::in_this_module(f as u64) || p.live.iter().any(|p| p.func() == f) || p.failed.contains(&f) {
+                continue;
+            }
+            let mut buf = [0u8; 64];
+            let tag = if symbols::symbol_name(f as u64, &mut buf) == b"nf_confirm" { TAG_CONFIRM } else { TAG_PLAIN };
+            // SAFETY: `f` is on a netfilter hook list, so it is an
+            // `nf_hookfn`; the probe is dropped with `self.probes`, before
+            // `self` goes (field order), and `self` does not move (pinned).
+            match unsafe { HookFnProbe::new(f, tag, self) } {
+                Ok(probe) => {
+                    let _ = p.live.push(probe, GFP_KERNEL);
+                }
+                Err(e) => {
+                    pr_warn!("cannot probe netfilter hook {}: {:?}; its drops stay unattributed\n", core::str::from_utf8(symbols::symbol_name(f as u64, &mut buf)).unwrap_or("?"), e);
+                    let _ = p.failed.push(f, GFP_KERNEL);
+                }
+            }
+        }
+    }
+
+    /// The hook call that dropped `skb`, if a probed hook on this CPU did.
+    /// Called from the `kfree_skb` tracepoint; consumes the verdict record.
+    pub(crate) fn attribute(&self, skb: usize) -> Option<Attribution> {
+        let cpu = self.cpus.get(context::cpu() as usize)?;
+        let mut c = cpu.lock();
+        if let Some(call) = c.stack[..c.depth].iter().rev().find(|call| call.skb == skb) {
+            return Some(Attribution { call: *call, how: How::Freed, ct: 0 });
+        }
+        match c.last_drop {
+            Some((call, ct)) if call.skb == skb => {
+                c.last_drop = None;
+                Some(Attribution { call, how: How::Verdict, ct })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl HookWatch for HookTracker {
+    /// Conntrack counters at entry (confirm hook only).
+    type Data = (u32, u32);
+
+    fn on_entry(&self, call: &HookCall, tag: u32) -> (u32, u32) {
+        let counters = if tag == TAG_CONFIRM {
+            // SAFETY: the hook call runs, so its netns is live.
+            unsafe { nfhooks::ct_stats(call.net, call.cpu) }
+        } else {
+            (0, 0)
+        };
+        if let Some(cpu) = self.cpus.get(call.cpu as usize) {
+            let mut c = cpu.lock();
+            c.last_drop = None;
+            c.push(call);
+        }
+        counters
+    }
+
+    fn on_return(&self, call: &HookCall, tag: u32, before: &(u32, u32), verdict: u32) {
+        if let Some(cpu) = self.cpus.get(call.cpu as usize) {
+            cpu.lock().remove(call);
+        }
+        if verdict & NF_VERDICT_MASK != uapi::NF_DROP {
+            return;
+        }
+        let ct = if tag == TAG_CONFIRM {
+            // SAFETY: the call just returned into `nf_hook_slow`, which still
+            // holds the skb and runs in its netns.
+            let (insert_failed, chaintoolong) = unsafe { nfhooks::ct_stats(call.net, call.cpu) };
+            if chaintoolong != before.1 {
+                uapi::CT_DROP_CHAINTOOLONG
+            } else if insert_failed != before.0 {
+                // SAFETY: as above, the skb is live.
+                if unsafe { nfhooks::skb_ct_dying(call.skb) } {
+                    uapi::CT_DROP_INSERT_FAILED_DYING
+                } else {
+                    uapi::CT_DROP_INSERT_FAILED_CLASH
+                }
+            } else {
+                uapi::CT_DROP_CONFIRM_OTHER
+            }
+        } else {
+            0
+        };
+        // `nf_hook_slow` frees the skb on the CPU the call returns on.
+        if let Some(cpu) = self.cpus.get(context::cpu() as usize) {
+            cpu.lock().last_drop = Some((*call, ct));
+        }
+    }
+}
