@@ -520,8 +520,17 @@ impl DropMonitor {
             self.count(uapi::DSTAT_FILTERED);
             return false;
         }
-        if !cpu.lock().admit(config) {
+        let mut c = cpu.lock();
+        if !c.admit(config) {
+            drop(c);
             self.count(uapi::DSTAT_SUPPRESSED);
+            return false;
+        }
+        // A full buffer loses the record: skip the work of making it.
+        if c.ring.len == c.ring.slots.len() {
+            c.lost += 1;
+            drop(c);
+            self.count(uapi::DSTAT_LOST_RING);
             return false;
         }
         true

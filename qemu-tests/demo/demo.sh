@@ -30,20 +30,18 @@ step "drops: an nft rule in the server drops TCP port 7777; a SYN to closed port
 ip netns exec server nft add table inet t
 ip netns exec server nft add chain inet t input '{ type filter hook input priority 0; }'
 ip netns exec server nft add rule inet t input tcp dport 7777 drop
-"$NFSCOPE_BIN" drops watch --netns server --port 7777 --kind drop --count 1 >"$NFSCOPE_OUT/demo-drop.txt" &
+"$NFSCOPE_BIN" drops watch --netns server --proto tcp --count 2 >"$NFSCOPE_OUT/demo-drop.txt" &
 w1=$!
-"$NFSCOPE_BIN" drops watch --netns server --port 7778 --kind rst --count 1 >"$NFSCOPE_OUT/demo-rst.txt" &
-w2=$!
 sleep 1
 ip netns exec client "$PY" -c 'import socket
 for port in (7777, 7778):
     try: socket.create_connection(("198.18.1.2", port), timeout=0.5)
     except OSError: pass'
-wait $w1 $w2
-echo "-- nfscope drops watch --netns server --port 7777:"
+wait $w1
+echo "-- nfscope drops watch --netns server --proto tcp --count 2 (the drop names its nft table, chain and hook):"
 cat "$NFSCOPE_OUT/demo-drop.txt"
-echo "-- nfscope drops watch --netns server --port 7778 --kind rst:"
-cat "$NFSCOPE_OUT/demo-rst.txt"
+echo "-- nfscope drops top --netns server --count 1:"
+"$NFSCOPE_BIN" drops top --netns server --count 1
 
 step "TOA: a balancer (198.18.2.1) forwards client 203.0.113.7:40000 in TCP option 200 to a backend"
 toa_setup

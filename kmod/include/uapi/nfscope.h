@@ -31,8 +31,9 @@ enum nfscope_cmd {
 	/* Set the layouts (NFSCOPE_A_TOA_LAYOUTS, 0 = none) option kind
 	 * NFSCOPE_A_TOA_KIND carries. CAP_NET_ADMIN. */
 	NFSCOPE_CMD_TOA_SET_KIND,
-	/* Multicast on "events" (init_net listeners, CAP_NET_ADMIN): one
-	 * NFSCOPE_A_DROP per message, plus NFSCOPE_A_LOST. */
+	/* Multicast on "events" (init_net listeners, CAP_NET_ADMIN): at most
+	 * one NFSCOPE_A_DROP or NFSCOPE_A_RST per message, plus
+	 * NFSCOPE_A_LOST and NFSCOPE_A_SUPPRESSED counts. */
 	NFSCOPE_CMD_EVENT,
 	/* The drop monitor's configuration (NFSCOPE_A_PROBES ...
 	 * NFSCOPE_A_STACK_DEPTH) and counters (NFSCOPE_A_DROP_STATS). The
@@ -85,8 +86,10 @@ enum nfscope_attr {
 	NFSCOPE_A_TOA_KIND_MAP,
 	/* nested: enum nfscope_drop_attr, one dropped packet */
 	NFSCOPE_A_DROP,
-	/* u64: records the kernel could not buffer on this CPU since the
-	 * previous event message from it */
+	/* u64: records of this CPU lost since the previous delivered event
+	 * message from it: its buffer was full, or a message could not be
+	 * delivered (a listener with NETLINK_BROADCAST_ERROR set whose socket
+	 * was full, or no memory) */
 	NFSCOPE_A_LOST,
 	/* nested: enum nfscope_drop_attr, one TCP reset the kernel sent
 	 * (REASON is enum sk_rst_reason; SADDR/SPORT are the RST's source) */
