@@ -712,10 +712,8 @@ impl DropHook for DropMonitor {
         let Some(cpu) = self.cpus.get(context::cpu() as usize) else { return };
         self.count(uapi::DSTAT_DROPS);
         let attribution = if config.probe_on(uapi::PROBE_HOOKS) { self.hooks.attribute(skb.addr()) } else { None };
-        let mut hook = None;
-        if let Some(a) = &attribution {
+        if attribution.is_some() {
             self.count(uapi::DSTAT_ATTRIBUTED);
-            hook = Some(HookRecord::new(a));
         }
         let key = SumKey {
             netns: place.netns,
@@ -729,7 +727,9 @@ impl DropHook for DropMonitor {
             ct: attribution.map_or(0, |a| a.ct),
             ..Default::default()
         };
-        self.summarize(cpu, &key, || hook.and_then(|h| h.desc));
+        // The registration is looked up only for a new summary line, and
+        // for a record once the filters let it through.
+        self.summarize(cpu, &key, || attribution.and_then(|a| HookRecord::new(&a).desc));
         if !config.records || !events_have_listeners() {
             return;
         }
@@ -737,6 +737,7 @@ impl DropHook for DropMonitor {
         if !self.wants_record(cpu, &config, &seen.subject(false, reason, attribution.map(|a| a.call.hooknum))) {
             return;
         }
+        let hook = attribution.as_ref().map(HookRecord::new);
         let record = DropRecord::capture(skb, place, &seen, location, reason, hook, config.depth as usize);
         self.push(cpu, record);
     }
