@@ -382,6 +382,12 @@ pub(crate) struct DropMonitor {
 /// The monitor, for netlink requests and proc files (set once in `init`).
 static MONITOR: Atomic<usize> = Atomic::new(0);
 
+/// Whether the TOA probe is on (the module-wide probe set; on until the
+/// monitor exists).
+pub(crate) fn toa_probe_on() -> bool {
+    monitor().is_none_or(|m| m.config.load().probe_on(uapi::PROBE_TOA))
+}
+
 /// The drop monitor, once the module created it.
 pub(crate) fn monitor() -> Option<&'static DropMonitor> {
     let ptr = MONITOR.load(kernel::sync::atomic::Acquire) as *const DropMonitor;

@@ -128,12 +128,13 @@ impl PernetState for NetnsState {
 }
 
 impl PacketHook for NetnsState {
-    /// Counting obeys `hooks_enabled`; TOA decoding (LOCAL_IN only) always runs.
+    /// Counting obeys `hooks_enabled`; TOA decoding (LOCAL_IN only) the
+    /// module-wide TOA probe switch.
     fn on_packet(&self, packet: &Packet<'_>) -> Verdict {
         if self.hooks_enabled() {
             self.counters.record(packet.pf(), packet.hooknum(), packet.skb().len());
         }
-        if packet.hooknum() == crate::wrap::netfilter::LOCAL_IN {
+        if packet.hooknum() == crate::wrap::netfilter::LOCAL_IN && crate::drops::toa_probe_on() {
             self.toa.on_packet(packet);
         }
         Verdict::Accept
@@ -142,7 +143,9 @@ impl PacketHook for NetnsState {
 
 impl GetnameHook for NetnsState {
     fn on_getname(&self, sock: &SockTuple, addr: &mut [u8], _peer: i32) {
-        self.toa.on_getname(sock, addr);
+        if crate::drops::toa_probe_on() {
+            self.toa.on_getname(sock, addr);
+        }
     }
 }
 

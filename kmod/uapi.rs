@@ -110,6 +110,7 @@ pub(crate) const A_SUPPRESSED: u32 = b::NFSCOPE_A_SUPPRESSED;
 pub(crate) const PROBE_DROP: u32 = 1 << b::NFSCOPE_PROBE_DROP;
 pub(crate) const PROBE_RST: u32 = 1 << b::NFSCOPE_PROBE_RST;
 pub(crate) const PROBE_HOOKS: u32 = 1 << b::NFSCOPE_PROBE_HOOKS;
+pub(crate) const PROBE_TOA: u32 = 1 << b::NFSCOPE_PROBE_TOA;
 pub(crate) const PROBE_ALL: u32 = (1 << b::__NFSCOPE_PROBE_MAX) - 1;
 
 pub(crate) const HOOK_FILTER_ANY: u8 = b::NFSCOPE_HOOK_FILTER_ANY as u8;

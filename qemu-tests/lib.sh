@@ -100,3 +100,53 @@ toa_stat() { ip netns exec be awk -v n="$1" '$1 == n {print $2}' /proc/net/nfsco
 
 # json_path JSON EXPR: a Python expression over `j`, the parsed JSON.
 json_path() { "$PY" -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
+
+# syn_to_closed_port PORT: a TCP SYN from a (198.18.1.1) to b's closed PORT.
+syn_to_closed_port() {
+	ip netns exec a "$PY" -c 'import socket, sys
+try: socket.create_connection(("198.18.1.2", int(sys.argv[1])), timeout=2)
+except OSError as e: print("client:", e)' "$1"
+}
+
+# check_rst_record FILE NETNS: the first record of FILE is the reset b
+# (198.18.1.2, port 7778, namespace inode NETNS) sent to a's SYN, with the
+# reset path's stack.
+check_rst_record() {
+	local rec
+	rec=$(head -n1 "$1")
+	echo "$rec"
+	[ "$(json_path "$rec" "(j['type'], j['reason_name'], j['saddr'], j['sport'], j['daddr'], j['netns'])")" = \
+		"('rst', 'NO_SOCKET', '198.18.1.2', 7778, '198.18.1.1', $2)" ] || fail "rst record: $rec"
+	[ "$(json_path "$rec" "j['stack'][0].startswith('tcp_v4_send_reset+') and any(f.startswith('tcp_v4_rcv+') for f in j['stack'])")" = True ] ||
+		fail "rst stack: $rec"
+}
+
+# udp_drop_table NS PORT: table inet storm in NS, counting and dropping UDP
+# to PORT in its input chain.
+udp_drop_table() {
+	ip netns exec "$1" nft -f - <<-NFT
+		table inet storm {
+			chain input {
+				type filter hook input priority 0;
+				udp dport $2 counter drop
+			}
+		}
+	NFT
+}
+
+# storm_counted NS: packets table inet storm's rule counted.
+storm_counted() { ip netns exec "$1" nft list chain inet storm input | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
+
+# wait_records_sent: until the module has sent (or counted lost) every
+# record it queued, 60 s at most.
+wait_records_sent() {
+	local q s l
+	for _ in $(seq 60); do
+		q=$(drop_stat queued) s=$(drop_stat sent) l=$(drop_stat lost_send)
+		((s + l >= q)) && return
+		sleep 1
+	done
+}
+
+# drop_stat NAME: a counter of `nfscope drops config --json`.
+drop_stat() { json_path "$(nfscope drops config --json)" "j['stats']['$1']"; }

@@ -59,5 +59,16 @@ ip netns exec be cat /proc/net/nfscope/toa_stats
 assert_cmp "$(toa_stat decoded_port4)" -eq 4 "decoded_port4 (one per IPv4-client connection)"
 assert_cmp "$(toa_stat decoded_port6)" -eq 3 "decoded_port6 (one per IPv6-client connection)"
 assert_cmp "$(toa_stat getname_rewrites)" -ge 10 "getname_rewrites"
+
+step "the TOA probe switched off at runtime: the wire peer; restored: the client"
+nfscope trace disable module:toa
+nfscope trace list | grep -q "^module:toa .* off " || fail "trace list: module:toa not off"
+r=$(toa_conn --src 198.18.2.1 --dst 198.18.2.2 --port 8008 --syn-opt $T200) || fail "connection: $r"
+[ "$(json_path "$r" "j['accept'][0], j['peer_after_read'][0]")" = "('198.18.2.1', '198.18.2.1')" ] ||
+	fail "TOA decoded with the probe off: $r"
+nfscope trace restore
+nfscope trace list | grep -q "^module:toa .* on " || fail "trace list: module:toa not on after restore"
+r=$(toa_conn --src 198.18.2.1 --dst 198.18.2.2 --port 8009 --syn-opt $T200) || fail "connection: $r"
+check restored "$r" accept 203.0.113.7 40000
 unload_module
 echo "PASS $TEST_NAME"

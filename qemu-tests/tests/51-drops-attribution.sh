@@ -36,8 +36,6 @@ send() {
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for _ in range(int(sys.argv[2])): s.sendto(b"x", ("198.18.1.2", int(sys.argv[1])))' "$1" "$2"
 }
-# drop_stat NAME: a module-wide drop counter.
-drop_stat() { json_path "$(nfscope drops config --json)" "j['stats']['$1']"; }
 nft_count() { ip netns exec b nft list chain "$1" "$2" "$3" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
 
 step "each drop names its own chain and priority"

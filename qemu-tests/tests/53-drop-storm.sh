@@ -14,14 +14,7 @@ make_ns a
 make_ns b
 link_ns a b 1
 load_module
-ip netns exec b nft -f - <<'NFT'
-table inet storm {
-	chain input {
-		type filter hook input priority 0;
-		udp dport 7777 counter drop
-	}
-}
-NFT
+udp_drop_table b 7777
 
 # Counts what the watch prints: records of port 7777, kernel-reported losses,
 # socket overruns.
@@ -53,17 +46,11 @@ dst = ("198.18.1.2", 7777)
 for _ in range(int(sys.argv[1])):
     s.sendto(b"x", dst)' "$TOTAL"
 echo "sent $TOTAL in $((SECONDS - start)) s"
-counted() { ip netns exec b nft list chain inet storm input | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
-dropped=$(counted)
+dropped=$(storm_counted b)
 assert_cmp "$dropped" -ge "$TOTAL" "drops the nft counter saw"
 
 # Let the kernel drain its buffers and deliver the pending loss counts.
-stats() { json_path "$(nfscope drops config --json)" "j['stats']['$1']"; }
-for _ in $(seq 60); do
-	q=$(stats queued) s=$(stats sent) l=$(stats lost_send)
-	((s + l >= q)) && break
-	sleep 1
-done
+wait_records_sent
 sleep 2
 kill -INT "$watch_pid"
 wait

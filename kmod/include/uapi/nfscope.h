@@ -225,11 +225,14 @@ enum nfscope_drop_attr {
 	__NFSCOPE_DROP_A_MAX,
 };
 
-/* Probes of the drop monitor (bit numbers in NFSCOPE_A_PROBES). */
+/* The module's probes (bit numbers in NFSCOPE_A_PROBES). */
 enum nfscope_probe {
 	NFSCOPE_PROBE_DROP,	/* skb:kfree_skb */
 	NFSCOPE_PROBE_RST,	/* tcp:tcp_send_reset */
 	NFSCOPE_PROBE_HOOKS,	/* return probes on netfilter hook functions */
+	/* TOA: decoding at LOCAL_IN and the getpeername()/accept() rewrite
+	 * (entries already decoded still expire when their sockets close) */
+	NFSCOPE_PROBE_TOA,
 	__NFSCOPE_PROBE_MAX,
 };
 

@@ -2,7 +2,7 @@
 
 use crate::netlink::{get_s32, get_string, get_u16, get_u32, get_u64, get_u8, Attr, Attrs, GenlSocket, NetlinkError};
 use nfscope_codec::uapi;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// One dropped packet, as the module saw it.
@@ -152,7 +152,8 @@ pub enum DropEvent {
     SocketOverrun,
 }
 
-fn proto_name(p: u8) -> String {
+/// The names records give IP protocols.
+pub fn proto_name(p: u8) -> String {
     match p {
         1 => "icmp".into(),
         6 => "tcp".into(),
@@ -287,9 +288,9 @@ impl DropStream {
 }
 
 /// The drop monitor's module-wide configuration.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DropConfig {
-    /// Probes on: any of "drop", "rst", "hooks".
+    /// Probes on: any of "drop", "rst", "hooks", "toa".
     pub probes: Vec<String>,
     /// Send a record per drop (false: summary only).
     pub records: bool,
@@ -310,7 +311,7 @@ pub struct DropConfig {
     pub stack_depth: u8,
 }
 
-pub const PROBE_NAMES: [&str; 3] = ["drop", "rst", "hooks"];
+pub const PROBE_NAMES: [&str; 4] = ["drop", "rst", "hooks", "toa"];
 pub const HOOK_FILTERS: [&str; 8] =
     ["any", "PRE_ROUTING", "LOCAL_IN", "FORWARD", "LOCAL_OUT", "POST_ROUTING", "netfilter", "none"];
 
@@ -374,7 +375,7 @@ impl DropConfig {
     pub(crate) fn attrs(&self) -> Result<Vec<Attr>, String> {
         let mut bits = 0u32;
         for p in &self.probes {
-            let i = PROBE_NAMES.iter().position(|n| n == p).ok_or_else(|| format!("unknown probe {p:?} (known: drop, rst, hooks)"))?;
+            let i = PROBE_NAMES.iter().position(|n| n == p).ok_or_else(|| format!("unknown probe {p:?} (known: {})", PROBE_NAMES.join(", ")))?;
             bits |= 1 << i;
         }
         let hook = HOOK_FILTERS

@@ -8,7 +8,10 @@ mod netlink;
 mod status;
 mod toa;
 
-pub use drops::{hook_point_name, DropConfig, DropEvent, DropRecord, DropStats, DropStream, HookInfo, SummaryLine, HOOK_FILTERS, PROBE_NAMES};
+pub use drops::{
+    hook_point_name, proto_name, tcp_flags_text, tcp_state_name, DropConfig, DropEvent, DropRecord, DropStats, DropStream, HookInfo,
+    SummaryLine, HOOK_FILTERS, PROBE_NAMES,
+};
 
 pub use netlink::NetlinkError;
 pub use status::{HookCounter, Status};

@@ -59,7 +59,7 @@ pub struct FilterArgs {
     pub stack_depth: Option<u8>,
 }
 
-fn proto_number(p: &str) -> Result<u8> {
+pub(crate) fn proto_number(p: &str) -> Result<u8> {
     Ok(match p.to_ascii_lowercase().as_str() {
         "tcp" => 6,
         "udp" => 17,
@@ -69,7 +69,7 @@ fn proto_number(p: &str) -> Result<u8> {
     })
 }
 
-fn parse_cidr(s: &str) -> Result<(IpAddr, u8)> {
+pub(crate) fn parse_cidr(s: &str) -> Result<(IpAddr, u8)> {
     let (a, p) = s.split_once('/').map_or((s, None), |(a, p)| (a, Some(p)));
     let addr: IpAddr = a.parse().with_context(|| format!("--addr {s}: not an address"))?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
@@ -81,7 +81,7 @@ fn parse_cidr(s: &str) -> Result<(IpAddr, u8)> {
 }
 
 impl FilterArgs {
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.netns.is_none()
             && self.proto.is_none()
             && self.addr.is_none()
@@ -95,7 +95,7 @@ impl FilterArgs {
     }
 
     /// `base` with the filters given here replaced.
-    fn apply(&self, base: &DropConfig) -> Result<DropConfig> {
+    pub(crate) fn apply(&self, base: &DropConfig) -> Result<DropConfig> {
         let mut c = base.clone();
         if let Some(n) = &self.netns {
             c.netns = Some(netns_inode(n)?);
@@ -131,7 +131,7 @@ impl FilterArgs {
     }
 }
 
-static STOP: AtomicBool = AtomicBool::new(false);
+pub(crate) static STOP: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(_: nix::libc::c_int) {
     STOP.store(true, Ordering::Relaxed);
@@ -139,7 +139,7 @@ extern "C" fn on_signal(_: nix::libc::c_int) {
 
 /// Makes SIGINT and SIGTERM end a watch cleanly (so it can restore the
 /// configuration it changed).
-fn stop_on_signals() -> Result<()> {
+pub(crate) fn stop_on_signals() -> Result<()> {
     use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
     let action = SigAction::new(SigHandler::Handler(on_signal), SaFlags::empty(), SigSet::empty());
     for sig in [Signal::SIGINT, Signal::SIGTERM] {
@@ -168,7 +168,7 @@ fn endpoint(a: Option<IpAddr>, p: Option<u16>) -> String {
     }
 }
 
-fn human(out: &mut impl Write, what: &str, r: &DropRecord) -> std::io::Result<()> {
+pub(crate) fn human(out: &mut impl Write, what: &str, r: &DropRecord) -> std::io::Result<()> {
     let secs = r.time_ns / 1_000_000_000;
     writeln!(
         out,
@@ -259,7 +259,7 @@ fn stream(out: &mut impl Write, json: bool, drops: bool, resets: bool, count: Op
     Ok(())
 }
 
-fn report_loss(out: &mut impl Write, json: bool, r#where: &'static str, count: Option<u64>) -> Result<()> {
+pub(crate) fn report_loss(out: &mut impl Write, json: bool, r#where: &'static str, count: Option<u64>) -> Result<()> {
     if json {
         json_line(out, "lost", &Lost { r#where, count })?;
     } else {
@@ -288,7 +288,15 @@ pub fn config(out: &mut impl Write, json: bool, set: &ConfigSet) -> Result<()> {
         let base = if set.reset { DropConfig::default() } else { current };
         let mut c = set.filters.apply(&base)?;
         if let Some(p) = &set.probes {
+            // The drop monitor's probes; the TOA probe keeps its state.
+            if p.iter().any(|p| p == "toa") {
+                bail!("the TOA probe is switched with `nfscope trace enable|disable module:toa`");
+            }
+            let toa = c.probes.iter().any(|p| p == "toa");
             c.probes = p.iter().filter(|p| p.as_str() != "none").cloned().collect();
+            if toa {
+                c.probes.push("toa".into());
+            }
         }
         if let Some(r) = set.records {
             c.records = r == crate::OnOff::On;
@@ -351,7 +359,8 @@ fn stats_line(out: &mut impl Write, s: &DropStats) -> std::io::Result<()> {
 /// `nfscope drops config` options.
 #[derive(Args, Default)]
 pub struct ConfigSet {
-    /// Probes to have on: drop, rst, hooks (comma-separated), or none.
+    /// Drop monitor probes to have on: drop, rst, hooks (comma-separated),
+    /// or none. (The TOA probe: `nfscope trace enable|disable module:toa`.)
     #[arg(long, value_delimiter = ',')]
     pub probes: Option<Vec<String>>,
     /// Per-drop records to listeners (off: summary only).

@@ -5,6 +5,7 @@ mod conntrack;
 mod drops;
 mod output;
 mod toa;
+mod trace;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -40,6 +41,11 @@ enum Command {
     Toa {
         #[command(subcommand)]
         command: toa::ToaCommand,
+    },
+    /// Tracers: the module's probes, kernel trace events, BPF tracers.
+    Trace {
+        #[command(subcommand)]
+        command: trace::TraceCommand,
     },
     /// Change this network namespace's configuration (needs CAP_NET_ADMIN).
     Config {
@@ -168,6 +174,7 @@ fn run(cli: Cli) -> Result<()> {
             conntrack::stats(&mut std::io::stdout().lock(), json, watch, count)?;
         }
         Command::Toa { command } => toa::run(command, &mut std::io::stdout().lock())?,
+        Command::Trace { command } => trace::run(command, &mut std::io::stdout().lock())?,
         Command::Config { hooks } => {
             let change = ConfigChange { hooks_enabled: hooks.map(|h| matches!(h, OnOff::On)) };
             if change.hooks_enabled.is_none() {
