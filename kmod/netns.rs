@@ -128,8 +128,8 @@ impl PernetState for NetnsState {
 }
 
 impl PacketHook for NetnsState {
-    /// Counting obeys `hooks_enabled`; TOA decoding (LOCAL_IN only) the
-    /// module-wide TOA probe switch.
+    /// Counting obeys `hooks_enabled`; TOA decoding (LOCAL_IN only) obeys
+    /// the module-wide TOA probe switch.
     fn on_packet(&self, packet: &Packet<'_>) -> Verdict {
         if self.hooks_enabled() {
             self.counters.record(packet.pf(), packet.hooknum(), packet.skb().len());

@@ -122,6 +122,7 @@ udp_to 9999
 grep -q "kfree_skb: .*reason: NO_SOCKET" /sys/kernel/tracing/trace || fail "the enabled event traced nothing: $(tail -n 3 /sys/kernel/tracing/trace)"
 nfscope trace disable skb:kfree_skb
 [ "$(cat $ev/enable)" = 0 ] || fail "disable did not reach $ev/enable"
+[ "$(cat $ev/filter)" = "reason == 3" ] || fail "disable changed the filter: $(cat $ev/filter)"
 nfscope trace list | tee "$NFSCOPE_OUT/list2.txt"
 grep -q "^skb:kfree_skb .* off .*changed by nfscope; was off" "$NFSCOPE_OUT/list2.txt" || fail "trace list does not show the change"
 grep -q "^tcp:tcp_send_reset .* on .*changed by nfscope; was off" "$NFSCOPE_OUT/list2.txt" || fail "trace list: tcp_send_reset change"

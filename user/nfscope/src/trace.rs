@@ -28,7 +28,8 @@ pub enum TraceCommand {
     Enable {
         name: String,
         /// A trace event's filter, in tracefs syntax (e.g. "reason == 3");
-        /// see the event's `format` file for its fields.
+        /// see the event's `format` file for its fields. Without it the
+        /// event keeps its filter; "0" clears it.
         #[arg(long)]
         filter: Option<String>,
         /// For module probes: the record filters to set with it.
@@ -254,7 +255,9 @@ fn switch(name: &str, on: bool, filter: Option<String>, filters: &FilterArgs) ->
             let root = tracefs::root()?;
             let dir = tracefs::event_dir(&root, &event).ok_or_else(|| Error::UnknownTracer(event.clone()))?;
             let before = tracefs::state(&dir)?;
-            let after = tracefs::EventState { enabled: on, filter: if on { filter } else { before.filter.clone() } };
+            // Without --filter the event keeps its filter; "--filter 0" clears it.
+            let filter = filter.or_else(|| before.filter.clone()).filter(|f| f.trim() != "0");
+            let after = tracefs::EventState { enabled: on, filter };
             tracefs::apply(&dir, &event, &after)?;
             changes.note(&event, Before::Tracefs(before));
         }
