@@ -91,5 +91,17 @@ echo "nft counted $counted"
 [ "$(json_path "$b" "j['reasons'].get('NETFILTER_DROP')")" = "$counted" ] || fail "NETFILTER_DROP records != nft counter $counted"
 [ "$(json_path "$b" "j['reasons'].get('NO_SOCKET')")" = "$CLOSED" ] || fail "NO_SOCKET records != $CLOSED datagrams to a closed port"
 assert_cmp "$counted" -eq "$NFT_DROPS" "nft counter"
+
+step "with modules loaded, a reset's stack starts at the reset path, not at the BPF program"
+timeout 60 "$NFSCOPE_BIN" trace watch tcp-send-reset --json --netns b --port 7778 --count 1 \
+	>"$NFSCOPE_OUT/rst.json" 2>"$NFSCOPE_OUT/rst.err" &
+rst_pid=$!
+for _ in $(seq 100); do
+	grep -q "^nfscope: tracing" "$NFSCOPE_OUT/rst.err" && break
+	sleep 0.1
+done
+syn_to_closed_port 7778
+wait "$rst_pid" || fail "trace watch tcp-send-reset: $(cat "$NFSCOPE_OUT/rst.err")"
+check_rst_record "$NFSCOPE_OUT/rst.json" "$(stat -L -c %i /run/netns/b)"
 unload_module
 echo "PASS $TEST_NAME"

@@ -176,13 +176,13 @@ pub fn watch(w: &Watch, stop: &AtomicBool, mut sink: impl FnMut(Event) -> std::i
     let what = format!("BPF tracer {}", w.programs.iter().map(|p| p.name()).collect::<Vec<_>>().join(", "));
     caps::require_bpf(&what)?;
     let reasons = Reasons::from_vmlinux()?;
-    let symbols = Symbols::load()?;
-    let decoder = Decoder { symbols, reasons, realtime_offset: realtime_offset(), stack_depth: w.stack_depth };
+    // Fails early (before loading anything) where addresses are hidden.
+    Symbols::load()?;
 
     let mut object = MaybeUninit::uninit();
     let mut open = TracersSkelBuilder::default().open(&mut object).map_err(load_error(&what))?;
     let rodata = open.maps.rodata_data.as_deref_mut().ok_or_else(|| Error::Invalid("BPF object has no .rodata".into()))?;
-    set_filters(rodata, &w.filters, &decoder.reasons)?;
+    set_filters(rodata, &w.filters, &reasons)?;
     let page = 4096;
     if !w.ring_bytes.is_power_of_two() || w.ring_bytes < page {
         return Err(Error::Invalid(format!("ring buffer size {} bytes: must be a power of two of at least {page}", w.ring_bytes)));
@@ -199,6 +199,9 @@ pub fn watch(w: &Watch, stop: &AtomicBool, mut sink: impl FnMut(Event) -> std::i
         links.push(skel.progs.nfs_send_reset.attach().map_err(load_error("attaching to tcp:tcp_send_reset"))?);
     }
 
+    // Read after loading, so that the programs' own symbols are listed
+    // when the kernel publishes JIT-ed programs (net.core.bpf_jit_kallsyms).
+    let decoder = Decoder { symbols: Symbols::load()?, reasons, realtime_offset: realtime_offset(), stack_depth: w.stack_depth };
     let queue: Rc<RefCell<VecDeque<RawEvent>>> = Rc::default();
     let mut builder = RingBufferBuilder::new();
     let q = Rc::clone(&queue);

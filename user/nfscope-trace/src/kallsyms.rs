@@ -12,6 +12,9 @@ struct Symbol {
 pub struct Symbols {
     /// Sorted by address.
     syms: Vec<Symbol>,
+    /// The kernel image's end (`_end`): no vmlinux symbol covers what lies
+    /// beyond (module and BPF code, JIT-ed programs kallsyms may not list).
+    image_end: u64,
 }
 
 impl Symbols {
@@ -41,17 +44,25 @@ impl Symbols {
             })
             .collect();
         syms.sort_by_key(|s| s.addr);
-        Self { syms }
+        let image_end = syms.iter().find(|s| s.name == "_end" && s.module.is_none()).map_or(u64::MAX, |s| s.addr);
+        Self { syms, image_end }
     }
 
     /// The symbol covering `addr`, its offset and size. A symbol's size is
-    /// the distance to the next one; the last one (size unknown) covers a
-    /// page at most, so addresses past the kernel's text (JIT-ed BPF
-    /// programs, when not listed) are not taken for it.
+    /// the distance to the next one of the same image (vmlinux or one
+    /// module); the last one of an image (size unknown) covers a page at
+    /// most. Nothing of vmlinux covers what lies past its end.
     fn covering(&self, addr: u64) -> Option<(&Symbol, u64, u64)> {
         let i = self.syms.partition_point(|s| s.addr <= addr);
         let sym = &self.syms[i.checked_sub(1)?];
-        let size = self.syms[i..].iter().find(|s| s.addr > sym.addr).map_or(0, |n| n.addr - sym.addr);
+        if sym.module.is_none() && addr >= self.image_end {
+            return None;
+        }
+        let size = self.syms[i..]
+            .iter()
+            .find(|s| s.addr > sym.addr)
+            .filter(|n| n.module == sym.module)
+            .map_or(0, |n| n.addr - sym.addr);
         let off = addr - sym.addr;
         let covered = if size == 0 { off < 4096 } else { off < size };
         covered.then_some((sym, off, size))
@@ -81,15 +92,21 @@ mod tests {
     const TEXT: &str = "ffffffff81000000 T _stext\n\
         ffffffff81001000 T udp_rcv\n\
         ffffffff81001100 t helper\n\
+        ffffffff82000000 B _end\n\
         0000000000000000 T hidden\n\
-        ffffffffc0001000 t nft_thing\t[nf_tables]\n";
+        ffffffffc0001000 t nft_thing\t[nf_tables]\n\
+        ffffffffc0002000 t other_thing\t[other]\n";
 
     #[test]
     fn formats_like_percent_ps() {
         let s = Symbols::parse(TEXT);
         assert_eq!(s.format(0xffffffff81001010), "udp_rcv+0x10/0x100");
-        assert_eq!(s.format(0xffffffff81001100), "helper+0x0/0x3effff00");
+        assert_eq!(s.format(0xffffffff81001100), "helper+0x0/0xffef00");
         assert_eq!(s.format(0xffffffffc0001004), "nft_thing+0x4/0x0 [nf_tables]");
+        // Past the image's end, and past a module's last symbol's page.
+        assert_eq!(s.format(0xffffffff9db16e0f), "0xffffffff9db16e0f");
+        assert_eq!(s.format(0xffffffffc0001804), "nft_thing+0x804/0x0 [nf_tables]");
+        assert_eq!(s.format(0xffffffffc0003100), "0xffffffffc0003100");
         assert_eq!(s.format(0x10), "0x10");
         assert_eq!(s.format(0xffffffffc0101004), "0xffffffffc0101004");
         assert_eq!(s.name(0xffffffffc0101004), None);
