@@ -150,3 +150,18 @@ wait_records_sent() {
 
 # drop_stat NAME: a counter of `nfscope drops config --json`.
 drop_stat() { json_path "$(nfscope drops config --json)" "j['stats']['$1']"; }
+
+# trace_watch FILE ARGS...: `nfscope trace watch ARGS` in the background,
+# waiting until the programs are attached.
+trace_watch() {
+	local file=$1
+	shift
+	timeout 120 "$NFSCOPE_BIN" trace watch "$@" >"$file" 2>"$file.err" &
+	watch_pid=$!
+	for _ in $(seq 100); do
+		grep -q "^nfscope: tracing" "$file.err" && return
+		kill -0 "$watch_pid" 2>/dev/null || fail "trace watch $*: $(cat "$file.err")"
+		sleep 0.1
+	done
+	fail "trace watch $*: never attached: $(cat "$file.err")"
+}

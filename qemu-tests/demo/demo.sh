@@ -55,18 +55,12 @@ ip netns exec be "$NFSCOPE_BIN" toa stats
 unload_module
 
 step "without the module: the BPF tracers (nfscope trace watch) see the same drop and reset"
-"$NFSCOPE_BIN" trace watch kfree-skb tcp-send-reset --netns server --proto tcp --stack 6 --count 2 \
-	>"$NFSCOPE_OUT/demo-bpf.txt" 2>"$NFSCOPE_OUT/demo-bpf.err" &
-w2=$!
-for _ in $(seq 100); do
-	grep -q "^nfscope: tracing" "$NFSCOPE_OUT/demo-bpf.err" && break
-	sleep 0.1
-done
+trace_watch "$NFSCOPE_OUT/demo-bpf.txt" kfree-skb tcp-send-reset --netns server --proto tcp --stack 6 --count 2
 ip netns exec client "$PY" -c 'import socket
 for port in (7777, 7778):
     try: socket.create_connection(("198.18.1.2", port), timeout=0.5)
     except OSError: pass'
-wait $w2 || cat "$NFSCOPE_OUT/demo-bpf.err"
+wait "$watch_pid" || cat "$NFSCOPE_OUT/demo-bpf.txt.err"
 echo "-- nfscope trace watch kfree-skb tcp-send-reset --netns server --proto tcp --stack 6 --count 2:"
 cat "$NFSCOPE_OUT/demo-bpf.txt"
 echo "-- nfscope trace list:"

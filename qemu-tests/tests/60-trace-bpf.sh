@@ -16,20 +16,6 @@ make_ns b
 link_ns a b 1
 b_inode=$(stat -L -c %i /run/netns/b)
 
-# bpf_watch FILE ARGS...: `nfscope trace watch ARGS` in the background,
-# waiting until the programs are attached.
-bpf_watch() {
-	local file=$1
-	shift
-	timeout 120 "$NFSCOPE_BIN" trace watch "$@" >"$file" 2>"$file.err" &
-	watch_pid=$!
-	for _ in $(seq 100); do
-		grep -q "^nfscope: tracing" "$file.err" && return
-		kill -0 "$watch_pid" 2>/dev/null || fail "trace watch $*: $(cat "$file.err")"
-		sleep 0.1
-	done
-	fail "trace watch $*: never attached: $(cat "$file.err")"
-}
 udp_to() { ip netns exec a "$PY" -c 'import socket,sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("198.18.1.2", int(sys.argv[1])))' "$1"; }
 
 step "trace list: BPF tracers off, tracefs events, module probes unavailable"
@@ -43,7 +29,7 @@ print(*[r["state"] for r in rows if r["name"] == sys.argv[2]])' "$list" "$1"; }
 [ "$(state module:drop)" = unavailable ] || fail "module:drop without the module: $(state module:drop)"
 
 step "UDP to closed ports, only port 9999 asked for: NO_SOCKET records with stacks, nothing else"
-bpf_watch "$NFSCOPE_OUT/udp.json" kfree-skb --json --netns b --port 9999 --count 2
+trace_watch "$NFSCOPE_OUT/udp.json" kfree-skb --json --netns b --port 9999 --count 2
 udp_to 9998
 udp_to 9999
 udp_to 9997
@@ -61,7 +47,7 @@ while read -r rec; do
 done <"$NFSCOPE_OUT/udp.json"
 
 step "reason names come from the kernel's BTF: a reason filter by name"
-bpf_watch "$NFSCOPE_OUT/reason.json" kfree-skb --json --netns b --reason NO_SOCKET --count 1
+trace_watch "$NFSCOPE_OUT/reason.json" kfree-skb --json --netns b --reason NO_SOCKET --count 1
 udp_to 9999
 wait $watch_pid || fail "trace watch --reason: $(cat "$NFSCOPE_OUT/reason.json.err")"
 [ "$(json_path "$(head -n1 "$NFSCOPE_OUT/reason.json")" "j['reason_name']")" = NO_SOCKET ] || fail "reason filter"
@@ -69,13 +55,13 @@ out=$("$NFSCOPE_BIN" trace watch kfree-skb --reason NO_SUCH_REASON 2>&1) && fail
 grep -q "no drop reason" <<<"$out" || fail "unknown reason: $out"
 
 step "TCP SYN to a closed port: an RST record from tcp-send-reset"
-bpf_watch "$NFSCOPE_OUT/rst.json" tcp-send-reset --json --netns b --port 7778 --count 1
+trace_watch "$NFSCOPE_OUT/rst.json" tcp-send-reset --json --netns b --port 7778 --count 1
 syn_to_closed_port 7778
 wait $watch_pid || fail "trace watch tcp-send-reset: $(cat "$NFSCOPE_OUT/rst.json.err")"
 check_rst_record "$NFSCOPE_OUT/rst.json" "$b_inode"
 
 step "text output, and trace list sees a running BPF tracer"
-bpf_watch "$NFSCOPE_OUT/text.txt" kfree-skb --netns b --port 9999 --count 1
+trace_watch "$NFSCOPE_OUT/text.txt" kfree-skb --netns b --port 9999 --count 1
 [ "$(list=$(nfscope trace list --json); state kfree-skb)" = on ] || fail "trace list: kfree-skb not on while a watch runs"
 udp_to 9999
 wait $watch_pid || fail "trace watch (text)"
@@ -86,13 +72,15 @@ sed -n 2p "$NFSCOPE_OUT/text.txt" | grep -q '^    udp_rcv+' || fail "text stack 
 step "a reader that stalls: every record is delivered or reported lost"
 # A 16 KiB ring holds ~44 records; the watcher is stopped while 300 drops
 # happen, then resumes and is told to finish.
-bpf_watch "$NFSCOPE_OUT/loss.json" kfree-skb --json --netns b --port 9999 --stack 0 --ring-kib 16
-kill -STOP "$watch_pid"
+trace_watch "$NFSCOPE_OUT/loss.json" kfree-skb --json --netns b --port 9999 --stack 0 --ring-kib 16
+# watch_pid is timeout(1); the reader is its child.
+reader=$(pgrep -P "$watch_pid") || fail "no trace watch process under $watch_pid"
+kill -STOP "$reader"
 ip netns exec a "$PY" -c 'import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for _ in range(300):
     s.sendto(b"x", ("198.18.1.2", 9999))'
-kill -CONT "$watch_pid"
+kill -CONT "$reader"
 sleep 2
 kill -INT "$watch_pid"
 wait "$watch_pid" || fail "trace watch (stalled): $(cat "$NFSCOPE_OUT/loss.json.err")"
