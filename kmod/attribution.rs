@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Which netfilter hook dropped a packet. Every distinct function on the
-//! IPv4/IPv6 hooks gets a return probe (rescanned about once a second, so
+//! IPv4/IPv6 hooks gets an fprobe (rescanned about once a second, so
 //! tables and modules added later are covered). Each CPU keeps the hook
 //! calls in progress and the last call that returned `NF_DROP`:
 //! - a hook that frees the packet itself (`NF_DROP_REASON`, as nftables'
@@ -15,6 +15,7 @@
 
 use crate::uapi;
 use crate::wrap::context;
+use crate::wrap::fprobe;
 use crate::wrap::lock_irq::SpinLockIrq;
 use crate::wrap::nfhooks::{self, HookCall, HookFnProbe, HookWatch};
 use crate::wrap::symbols;
@@ -98,6 +99,13 @@ struct Probes {
     missed_before: u64,
 }
 
+impl Drop for Probes {
+    fn drop(&mut self) {
+        // All at once: a grace period for all probes, not one each.
+        fprobe::release_all(&mut self.live);
+    }
+}
+
 impl HookTracker {
     pub(crate) fn new(enabled: bool) -> Result<Self> {
         let n = context::nr_cpu_ids() as usize;
@@ -136,7 +144,7 @@ impl HookTracker {
         if !self.enabled() {
             let missed: u64 = p.live.iter().map(|p| p.missed()).sum();
             p.missed_before += missed;
-            p.live.clear();
+            fprobe::release_all(&mut p.live);
             return;
         }
         let mut funcs = [0u64; MAX_FUNCS];
@@ -151,7 +159,7 @@ impl HookTracker {
             // SAFETY: `f` is on a netfilter hook list, so it is an
             // `nf_hookfn`; the probe is dropped with `self.probes`, before
             // `self` goes (field order), and `self` does not move (pinned).
-            match unsafe { HookFnProbe::new(f, tag, self) } {
+            match unsafe { HookFnProbe::on_hook_fn(f, tag, self) } {
                 Ok(probe) => {
                     let _ = p.live.push(probe, GFP_KERNEL);
                 }

@@ -8,7 +8,7 @@ use crate::drop_views::DropsFile;
 use crate::status::StatusFile;
 use crate::toa::{Cidr, ToaState};
 use crate::toa_views::{ToaFile, ToaStatsFile};
-use crate::wrap::kretprobe::GetnameHook;
+use crate::wrap::getname::GetnameHook;
 use crate::wrap::net::Net;
 use crate::wrap::netfilter::{HookRegistration, PacketHook, Packet, Verdict};
 use crate::wrap::pernet::{PernetId, PernetState};

@@ -30,7 +30,7 @@ use drops::DropMonitor;
 use wrap::work::DelayedWork;
 use netns::{Defaults, NetnsState};
 use wrap::genetlink::FamilyRegistration;
-use wrap::kretprobe::GetnameProbe;
+use wrap::getname::GetnameProbe;
 use wrap::pernet::PernetRegistration;
 use wrap::tracepoint::{probe_inet_sock_set_state, probe_kfree_skb, probe_tcp_send_reset, TracepointProbe};
 
@@ -105,8 +105,11 @@ impl kernel::Module for Nfscope {
         let drops_ptr: *const DropMonitor = &*drops;
         let pernet = PernetRegistration::<NetnsState>::new()?;
         let sock_state = probe_inet_sock_set_state::<NetnsState>()?;
-        let getname6 = GetnameProbe::new(c"inet6_getname")?;
-        let getname4 = GetnameProbe::new(c"inet_getname")?;
+        // SAFETY: `pernet` exists, and `_getname4`/`_getname6` are declared
+        // before `_pernet` in `Nfscope`, so they are dropped first.
+        let getname6 = unsafe { GetnameProbe::on_getname(c"inet6_getname")? };
+        // SAFETY: as for `getname6`.
+        let getname4 = unsafe { GetnameProbe::on_getname(c"inet_getname")? };
         // SAFETY: `_drain` is declared before `_drops` in `Nfscope` (and
         // created after it here), so it is dropped (cancelled, waiting for a
         // running pass) before the monitor;

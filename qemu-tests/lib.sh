@@ -6,7 +6,8 @@
 set -euo pipefail
 
 : "${NFSCOPE_ROOT:?run through scripts/vm-run.sh}"
-NFSCOPE_KO=$NFSCOPE_ROOT/kmod/nfscope.ko
+# The module built for the running kernel (vm-run.sh says which).
+NFSCOPE_KO=${NFSCOPE_KO:-$NFSCOPE_ROOT/kmod/nfscope.ko}
 NFSCOPE_BIN=$NFSCOPE_ROOT/target/release/nfscope
 PY=/usr/bin/python3
 TEST_NAME=$(basename "$0" .sh)
@@ -32,7 +33,16 @@ require() {
 	[ -x "$NFSCOPE_BIN" ] || fail "CLI not built: $NFSCOPE_BIN"
 }
 
-load_module() { insmod "$NFSCOPE_KO" "$@" || fail "insmod $NFSCOPE_KO failed"; }
+# load_module [PARAMS...]: insmod, and note where the module's memory is so
+# that guest-wrapper.sh can tell a kmemleak report from an unloaded nfscope
+# (its frames print as bare addresses then) from the kernel's own.
+load_module() {
+	insmod "$NFSCOPE_KO" "$@" || fail "insmod $NFSCOPE_KO failed"
+	awk '$1 == "nfscope" {print $6, $2}' /proc/modules >>"$NFSCOPE_OUT/module-ranges"
+}
+
+# is_debug_kernel: the guest runs the debug test kernel (KASAN, lockdep, ...).
+is_debug_kernel() { [[ $(uname -r) == *-debug ]]; }
 unload_module() { rmmod nfscope || fail "rmmod nfscope failed"; }
 
 # make_ns NAME: a namespace with loopback up.

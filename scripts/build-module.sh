@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build kmod/nfscope.ko against the test kernel (or KDIR=... your own Rust-enabled
 # kernel build tree, built by the same rustc and bindgen). Extra arguments go to
-# make, e.g. CLIPPY=1. Prints the module's path as its last line.
+# make, e.g. CLIPPY=1. The module is copied to out/modules/<kernel release>/
+# (see module_path in common.sh), whose path is the last line printed.
 source "$(dirname "$0")/common.sh"
 
 if [ -z "${KDIR:-}" ]; then
@@ -16,5 +17,13 @@ cc=gcc
 grep -q '^CONFIG_CC_IS_CLANG=y' "$KDIR/.config" && cc=clang
 mapfile -t mk < <(kernel_make_vars "$cc")
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
+# A tree built for another kernel would be linked as it is: start clean.
+if [ "$(cat "$NFSCOPE_ROOT/kmod/.kdir" 2>/dev/null)" != "$KDIR" ]; then
+	make -s -C "$NFSCOPE_ROOT/kmod" KDIR="$KDIR" "${mk[@]}" clean >/dev/null 2>&1 || true
+fi
+echo "$KDIR" >"$NFSCOPE_ROOT/kmod/.kdir"
 make -s -C "$NFSCOPE_ROOT/kmod" KDIR="$KDIR" "${mk[@]}" "$@" >&2
-echo "$NFSCOPE_ROOT/kmod/nfscope.ko"
+dest=$(module_path "$KDIR")
+mkdir -p "$(dirname "$dest")"
+cp "$NFSCOPE_ROOT/kmod/nfscope.ko" "$dest"
+echo "$dest"

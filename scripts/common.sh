@@ -31,5 +31,9 @@ kernel_make_vars() {
 		"HOSTRUSTC=$KERNEL_RUSTC" "RUSTFMT=/usr/bin/rustfmt" "CLIPPY_DRIVER=/usr/bin/clippy-driver"
 }
 
+# module_path KDIR: where scripts/build-module.sh keeps the module built for
+# the kernel tree KDIR (one per kernel release, so flavours do not clash).
+module_path() { echo "$NFSCOPE_ROOT/out/modules/$(cat "$1/include/config/kernel.release")/nfscope.ko"; }
+
 log() { printf '[nfscope] %s\n' "$*" >&2; }
 die() { printf '[nfscope] error: %s\n' "$*" >&2; exit 1; }

@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The test command: install what is missing, build the test kernel (cached),
-# the module (clippy-clean) and the CLI, run the host tests, then every VM
-# scenario. Any failure fails the run.
+# The test command: install what is missing, build the test kernels (main and
+# debug, cached), the module for each (clippy-clean) and the CLI, run the host
+# tests, then every VM scenario on both kernels. Any failure fails the run.
 source "$(dirname "$0")/common.sh"
 cd "$NFSCOPE_ROOT"
 start=$SECONDS
 
 "$NFSCOPE_ROOT/scripts/install-deps.sh"
-KDIR=$("$NFSCOPE_ROOT/scripts/build-kernel.sh" | tail -n1)
-export KDIR
-
-log "building nfscope.ko with CLIPPY=1 (warnings fail the build)"
-make -s -C kmod KDIR="$KDIR" clean >/dev/null 2>&1 || true
-clippy_log=$NFSCOPE_ROOT/out/module-build.log
+# Every test kernel flavour: main (all scenarios) and debug (the same
+# scenarios under KASAN, KFENCE, lockdep, kmemleak, UBSAN, debug objects).
+kernels=${NFSCOPE_KERNELS:-main debug}
 mkdir -p "$NFSCOPE_ROOT/out"
-"$NFSCOPE_ROOT/scripts/build-module.sh" CLIPPY=1 >"$clippy_log" 2>&1 ||
-	{ cat "$clippy_log" >&2; die "module build failed"; }
-if grep -E '^(warning|error)|: (warning|error):' "$clippy_log" >&2; then
-	die "the module build (CLIPPY=1) printed warnings; full log: $clippy_log"
-fi
+for flavour in $kernels; do
+	KDIR=$("$NFSCOPE_ROOT/scripts/build-kernel.sh" "$flavour" | tail -n1)
+	log "building nfscope.ko for the $flavour kernel with CLIPPY=1 (warnings fail the build)"
+	clippy_log=$NFSCOPE_ROOT/out/module-build-$flavour.log
+	make -s -C kmod KDIR="$KDIR" clean >/dev/null 2>&1 || true
+	KDIR=$KDIR "$NFSCOPE_ROOT/scripts/build-module.sh" CLIPPY=1 >"$clippy_log" 2>&1 ||
+		{ cat "$clippy_log" >&2; die "module build for the $flavour kernel failed"; }
+	if grep -E '^(warning|error)|: (warning|error):' "$clippy_log" >&2; then
+		die "the module build (CLIPPY=1, $flavour kernel) printed warnings; full log: $clippy_log"
+	fi
+done
 
 log "building the CLI and running host tests"
 cargo build --release --locked
@@ -28,6 +31,6 @@ cargo test --workspace --locked --release
 log "fuzzing the TOA codec: 10 million mutated option lists (scripts/fuzz-toa.sh adds cargo fuzz)"
 cargo run --release --locked -q -p nfscope-codec --example fuzz_toa -- 10000000
 
-log "running VM scenarios"
-"$NFSCOPE_ROOT/scripts/vm-test.sh"
+log "running VM scenarios on the $kernels kernel(s)"
+NFSCOPE_KERNELS=$kernels "$NFSCOPE_ROOT/scripts/vm-test.sh"
 log "all tests passed in $((SECONDS - start)) s"

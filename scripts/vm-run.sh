@@ -7,9 +7,13 @@
 # The guest sees the host's root read-only over 9p (so host-installed tools and
 # host-built binaries work) and OUTDIR read-write. The guest's console goes to
 # OUTDIR/console.log and its dmesg to OUTDIR/dmesg.log. Exits with the script's
-# status; fails if the kernel logged BUG/WARNING/Oops/Call Trace/KASAN/soft
-# lockup/refcount_t trouble, or if the guest did not finish within
-# NFSCOPE_VM_TIMEOUT seconds (default 600).
+# status; fails if the kernel logged trouble (an oops or WARN, KASAN, KFENCE,
+# UBSAN, lockdep, a sleep in atomic context, a soft lockup, refcount_t), or if
+# the guest did not finish within NFSCOPE_VM_TIMEOUT seconds (default 600).
+#
+# The kernel: KDIR, or the test kernel of flavour NFSCOPE_KERNEL (main or
+# debug, scripts/build-kernel.sh). The module: NFSCOPE_KO, or the one
+# scripts/build-module.sh built for that kernel.
 source "$(dirname "$0")/common.sh"
 
 [ $# -ge 2 ] || die "usage: $0 OUTDIR SCRIPT [ARGS...]"
@@ -18,10 +22,16 @@ script=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 shift 2
 [ -x "$VNG_VENV/bin/vng" ] || die "virtme-ng missing: run scripts/install-deps.sh"
 KDIR=${KDIR:-$("$NFSCOPE_ROOT/scripts/build-kernel.sh" | tail -n1)}
+ko=${NFSCOPE_KO:-$(module_path "$KDIR")}
+[ -f "$ko" ] || die "no module built for $KDIR ($ko): run KDIR=$KDIR scripts/build-module.sh"
 timeout_s=${NFSCOPE_VM_TIMEOUT:-600}
 cpus=${NFSCOPE_VM_CPUS:-2}
 
-rm -f "$out/rc" "$out/dmesg.log" "$out/console.log"
+rm -f "$out/rc" "$out/dmesg.log" "$out/console.log" "$out/module-ranges" "$out/kmemleak.txt"
+# The guest wrapper reads settings from here (OUTDIR is shared with the guest).
+printf 'NFSCOPE_KO=%q\n' "$ko" >"$out/env"
+# A scenario's own knobs (NFSCOPE_RELOAD_CYCLES=...) reach it too.
+env | grep -E '^NFSCOPE_(RELOAD_CYCLES)=' >>"$out/env" || true
 args=$(printf ' %q' "$@")
 guest_cmd="$(printf %q "$NFSCOPE_ROOT/qemu-tests/guest-wrapper.sh") $(printf %q "$out") $(printf %q "$script")$args"
 
@@ -48,7 +58,13 @@ fi
 # The dmesg the guest saved, or the console when the guest died first.
 scan=$out/dmesg.log
 [ -s "$scan" ] || scan=$out/console.log
-if bad=$(grep -E 'BUG:|WARNING:|Oops|Call Trace|KASAN|soft lockup|refcount_t' "$scan"); then
+# Words of the oops/WARN paths, KASAN, KFENCE, UBSAN, lockdep, RCU lockdep,
+# atomic-sleep and lockup detectors.
+trouble='BUG:|WARNING:|Oops|Call Trace|KASAN|KFENCE:|UBSAN:|soft lockup|refcount_t'
+trouble+='|possible recursive locking|circular locking dependency|inconsistent lock state'
+trouble+='|possible irq lock inversion|suspicious RCU usage|sleeping function called from invalid context'
+trouble+='|unreferenced object|ODEBUG:'
+if bad=$(grep -E "$trouble" "$scan"); then
 	log "$(basename "$script"): the kernel logged trouble ($scan):"
 	printf '%s\n' "$bad" | head -n 20 >&2
 	status=1

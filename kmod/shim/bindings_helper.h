@@ -3,7 +3,7 @@
  * What bindgen generates Rust declarations for (see Kbuild): the kernel APIs
  * nfscope's safe wrappers call, the shim's prototypes and the UAPI.
  */
-#include <linux/kprobes.h>
+#include <linux/fprobe.h>
 #include <linux/netfilter.h>
 #include <linux/proc_fs.h>
 #include <linux/skbuff.h>

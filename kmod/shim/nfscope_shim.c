@@ -5,7 +5,7 @@
  * are declared here because the kernel builds them with macros (NLA_POLICY_*).
  */
 #include <linux/bitfield.h>
-#include <linux/kprobes.h>
+#include <linux/fprobe.h>
 #include <linux/sched.h>
 #include <linux/stacktrace.h>
 #include <linux/timekeeping.h>
@@ -139,16 +139,6 @@ void nfscope_tracepoint_synchronize_unregister(void)
 	tracepoint_synchronize_unregister();
 }
 
-void *nfscope_kretprobe_data(struct kretprobe_instance *ri)
-{
-	return ri->data;
-}
-
-struct kretprobe *nfscope_kretprobe_of(struct kretprobe_instance *ri)
-{
-	return get_kretprobe(ri);
-}
-
 void nfscope_hook_state(const struct nf_hook_state *state, u8 *pf, u8 *hooknum,
 			const struct net **net)
 {
@@ -267,19 +257,19 @@ bool nfscope_skb_ct_dying(const struct sk_buff *skb)
 #endif
 }
 
-u64 nfscope_kretprobe_nmissed(const struct kretprobe *rp)
+u64 nfscope_fprobe_nmissed(const struct fprobe *fp)
 {
-	return rp->nmissed + rp->kp.nmissed;
+	return READ_ONCE(fp->nmissed);
 }
 
-u64 nfscope_regs_arg(struct pt_regs *regs, u32 n)
+u64 nfscope_fregs_arg(struct ftrace_regs *fregs, u32 n)
 {
-	return regs_get_kernel_argument(regs, n);
+	return ftrace_regs_get_argument(fregs, n);
 }
 
-s64 nfscope_regs_return_value(struct pt_regs *regs)
+s64 nfscope_fregs_return_value(struct ftrace_regs *fregs)
 {
-	return regs_return_value(regs);
+	return ftrace_regs_get_return_value(fregs);
 }
 
 unsigned long nfscope_spin_lock_irqsave(spinlock_t *lock)

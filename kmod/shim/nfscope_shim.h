@@ -60,15 +60,12 @@ struct tracepoint;
 struct tracepoint *nfscope_tracepoint_find(const char *name);
 void nfscope_tracepoint_synchronize_unregister(void);
 
-/* kretprobes */
-struct kretprobe_instance;
-struct pt_regs;
-void *nfscope_kretprobe_data(struct kretprobe_instance *ri);
-u64 nfscope_regs_arg(struct pt_regs *regs, u32 n);
-s64 nfscope_regs_return_value(struct pt_regs *regs);
-struct kretprobe;
-struct kretprobe *nfscope_kretprobe_of(struct kretprobe_instance *ri);
-u64 nfscope_kretprobe_nmissed(const struct kretprobe *rp);
+/* fprobes: a probed call's argument n and return value, the missed count */
+struct ftrace_regs;
+struct fprobe;
+u64 nfscope_fregs_arg(struct ftrace_regs *fregs, u32 n);
+s64 nfscope_fregs_return_value(struct ftrace_regs *fregs);
+u64 nfscope_fprobe_nmissed(const struct fprobe *fp);
 
 /* netfilter hooks: who is registered where (IPv4 and IPv6 hooks) */
 struct nf_hook_state;

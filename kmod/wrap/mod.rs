@@ -5,8 +5,9 @@
 //! touches `crate::bindings`.
 
 pub(crate) mod context;
+pub(crate) mod fprobe;
 pub(crate) mod genetlink;
-pub(crate) mod kretprobe;
+pub(crate) mod getname;
 pub(crate) mod lock_bh;
 pub(crate) mod lock_irq;
 pub(crate) mod net;

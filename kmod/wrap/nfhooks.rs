@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Netfilter hook functions seen from outside: which functions the IPv4 and
-//! IPv6 hooks of all namespaces run, a return probe on one of them (entry:
-//! the packet, the namespace, pf and hook point; return: the verdict), and
+//! IPv6 hooks of all namespaces run, an fprobe on one of them (entry: the
+//! packet, the namespace, pf and hook point; return: the verdict), and
 //! the registration a call belongs to (priority, nftables table and chain).
 //! Nothing here changes a hook: the functions are probed, never patched.
 
 use crate::bindings;
 use crate::wrap::context;
-use kernel::error::to_result;
-use kernel::ffi;
+use crate::wrap::fprobe::{CallRegs, Fprobe, FprobeHandler, Target};
 use kernel::prelude::*;
-use kernel::types::Opaque;
 
 /// One call of a hook function.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
@@ -40,31 +38,46 @@ pub(crate) trait HookWatch: Sync + 'static {
     fn on_return(&self, call: &HookCall, tag: u32, data: &Self::Data, verdict: u32);
 }
 
-#[repr(C)]
-struct Slot<W: HookWatch> {
-    // First field: the kretprobe pointer kprobes hands us is the slot's.
-    rp: Opaque<bindings::kretprobe>,
+/// The fprobe handler for one hook function.
+pub(crate) struct HookFn<W: HookWatch> {
     watch: *const W,
     func: usize,
     tag: u32,
 }
 
-/// A return probe on one hook function.
-///
-/// # Invariants
-///
-/// `slot.rp` is registered while `self` lives; `slot.watch` outlives it.
-pub(crate) struct HookFnProbe<W: HookWatch> {
-    slot: Pin<KBox<Slot<W>>>,
+// SAFETY: `watch` is only shared (`W: Sync`); the rest is plain data.
+unsafe impl<W: HookWatch> Send for HookFn<W> {}
+// SAFETY: as above.
+unsafe impl<W: HookWatch> Sync for HookFn<W> {}
+
+impl<W: HookWatch> FprobeHandler for HookFn<W> {
+    type Entry = (HookCall, W::Data);
+
+    fn on_entry(&self, regs: &CallRegs<'_>) -> Option<Self::Entry> {
+        let mut call = HookCall { func: self.func, cpu: context::cpu(), ..Default::default() };
+        let mut net: *const bindings::net = core::ptr::null();
+        call.priv_ = regs.arg(0) as usize;
+        call.skb = regs.arg(1) as usize;
+        let state = regs.arg(2) as usize as *const bindings::nf_hook_state;
+        // SAFETY: the probed function is an `nf_hookfn(priv, skb, state)`
+        // (`HookFnProbe::new`'s contract), so `state` is live during the call.
+        unsafe { bindings::nfscope_hook_state(state, &mut call.pf, &mut call.hooknum, &mut net) };
+        call.net = net as usize;
+        // SAFETY: `watch` outlives the probe (`HookFnProbe::new`'s contract).
+        let data = unsafe { &*self.watch }.on_entry(&call, self.tag);
+        Some((call, data))
+    }
+
+    fn on_exit(&self, regs: &CallRegs<'_>, (call, data): &Self::Entry) {
+        // SAFETY: as in `on_entry`.
+        unsafe { &*self.watch }.on_return(call, self.tag, data, regs.return_value() as u32);
+    }
 }
 
-// SAFETY: the registration is only created, read for counters and dropped;
-// `W: Sync` is what the handlers share.
-unsafe impl<W: HookWatch> Send for HookFnProbe<W> {}
-// SAFETY: `&HookFnProbe` only reads counters.
-unsafe impl<W: HookWatch> Sync for HookFnProbe<W> {}
+/// An entry and exit probe on one hook function.
+pub(crate) type HookFnProbe<W> = Fprobe<HookFn<W>>;
 
-impl<W: HookWatch> HookFnProbe<W> {
+impl<W: HookWatch> Fprobe<HookFn<W>> {
     /// Probes the hook function at `func`, telling `watch` about its calls
     /// with `tag`. Process context (may sleep).
     ///
@@ -72,83 +85,14 @@ impl<W: HookWatch> HookFnProbe<W> {
     ///
     /// `func` must be a netfilter hook function (`nf_hookfn`: `priv, skb,
     /// state`), and `watch` must stay valid until the probe is dropped.
-    pub(crate) unsafe fn new(func: usize, tag: u32, watch: *const W) -> Result<Self> {
-        let mut rp = bindings::kretprobe {
-            handler: Some(Self::return_handler),
-            entry_handler: Some(Self::entry_handler),
-            data_size: core::mem::size_of::<(HookCall, W::Data)>(),
-            maxactive: 8 * context::nr_cpu_ids().max(4) as i32,
-            ..Default::default()
-        };
-        rp.kp.addr = func as *mut _;
-        let slot = KBox::pin(Slot { rp: Opaque::new(rp), watch, func, tag }, GFP_KERNEL)?;
-        // SAFETY: `rp` is valid, pinned and outlives the registration.
-        to_result(unsafe { bindings::register_kretprobe(slot.rp.get()) })?;
-        Ok(Self { slot })
+    pub(crate) unsafe fn on_hook_fn(func: usize, tag: u32, watch: *const W) -> Result<Self> {
+        // SAFETY: `func` is an `nf_hookfn`, which `HookFn` reads; `watch`
+        // outlives the probe (caller).
+        unsafe { Fprobe::new(Target::Addr(func), HookFn { watch, func, tag }) }
     }
 
     pub(crate) fn func(&self) -> usize {
-        self.slot.func
-    }
-
-    /// Calls not seen (no free instance, or a probe hit inside a probe).
-    pub(crate) fn missed(&self) -> u64 {
-        // SAFETY: registered (type invariant); reads two counters.
-        unsafe { bindings::nfscope_kretprobe_nmissed(self.slot.rp.get()) }
-    }
-
-    /// # Safety
-    ///
-    /// `ri` must be an instance of a kretprobe registered by `new`.
-    unsafe fn slot<'a>(ri: *mut bindings::kretprobe_instance) -> &'a Slot<W> {
-        // SAFETY: the kretprobe is the first field of its pinned, live `Slot`.
-        unsafe { &*bindings::nfscope_kretprobe_of(ri).cast::<Slot<W>>() }
-    }
-
-    /// # Safety
-    ///
-    /// Called by kprobes at entry of the probed hook function.
-    unsafe extern "C" fn entry_handler(ri: *mut bindings::kretprobe_instance, regs: *mut bindings::pt_regs) -> ffi::c_int {
-        // SAFETY: `ri` belongs to our kretprobe.
-        let slot = unsafe { Self::slot(ri) };
-        let mut call = HookCall { func: slot.func, cpu: context::cpu(), ..Default::default() };
-        let mut net: *const bindings::net = core::ptr::null();
-        // SAFETY: `regs` are the entry registers of an `nf_hookfn(priv, skb,
-        // state)` (`new`'s contract); `state` is live during the call.
-        unsafe {
-            call.priv_ = bindings::nfscope_regs_arg(regs, 0) as usize;
-            call.skb = bindings::nfscope_regs_arg(regs, 1) as usize;
-            let state = bindings::nfscope_regs_arg(regs, 2) as usize as *const bindings::nf_hook_state;
-            bindings::nfscope_hook_state(state, &mut call.pf, &mut call.hooknum, &mut net);
-        }
-        call.net = net as usize;
-        // SAFETY: `watch` outlives the probe (`new`'s contract).
-        let watch = unsafe { &*slot.watch };
-        let data = watch.on_entry(&call, slot.tag);
-        // SAFETY: the instance's data has room for the pair (`data_size`).
-        unsafe { bindings::nfscope_kretprobe_data(ri).cast::<(HookCall, W::Data)>().write((call, data)) };
-        0
-    }
-
-    /// # Safety
-    ///
-    /// Called by kprobes when the probed hook function returns, for an
-    /// instance whose entry handler ran.
-    unsafe extern "C" fn return_handler(ri: *mut bindings::kretprobe_instance, regs: *mut bindings::pt_regs) -> ffi::c_int {
-        // SAFETY: `ri` belongs to our kretprobe; the entry handler wrote the pair.
-        let (slot, (call, data)) = unsafe { (Self::slot(ri), bindings::nfscope_kretprobe_data(ri).cast::<(HookCall, W::Data)>().read()) };
-        // SAFETY: `regs` are the registers at return.
-        let verdict = unsafe { bindings::nfscope_regs_return_value(regs) } as u32;
-        // SAFETY: `watch` outlives the probe.
-        unsafe { &*slot.watch }.on_return(&call, slot.tag, &data, verdict);
-        0
-    }
-}
-
-impl<W: HookWatch> Drop for HookFnProbe<W> {
-    fn drop(&mut self) {
-        // SAFETY: registered (type invariant); waits for running handlers.
-        unsafe { bindings::unregister_kretprobe(self.slot.rp.get()) };
+        self.handler().func
     }
 }
 

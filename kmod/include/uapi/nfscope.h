@@ -229,7 +229,7 @@ enum nfscope_drop_attr {
 enum nfscope_probe {
 	NFSCOPE_PROBE_DROP,	/* skb:kfree_skb */
 	NFSCOPE_PROBE_RST,	/* tcp:tcp_send_reset */
-	NFSCOPE_PROBE_HOOKS,	/* return probes on netfilter hook functions */
+	NFSCOPE_PROBE_HOOKS,	/* fprobes on netfilter hook functions */
 	/* TOA: decoding at LOCAL_IN and the getpeername()/accept() rewrite
 	 * (entries already decoded still expire when their sockets close) */
 	NFSCOPE_PROBE_TOA,

@@ -225,6 +225,8 @@ pub fn watch(out: &mut impl Write, json: bool, filters: &FilterArgs, drops: bool
 fn stream(out: &mut impl Write, json: bool, drops: bool, resets: bool, count: Option<u64>) -> Result<()> {
     let mut stream = Client::connect()?.drop_events()?;
     stream.set_timeout(Duration::from_millis(200))?;
+    // Subscribed: scripts wait for this line before making traffic.
+    eprintln!("nfscope: watching drop records");
     let mut shown = 0u64;
     while count.is_none_or(|c| shown < c) && !STOP.load(Ordering::Relaxed) {
         let (r, is_rst) = match stream.next_event_timeout()? {

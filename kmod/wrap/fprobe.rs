@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Entry and exit probes on kernel functions (`fprobe`, on the function graph
+//! tracer). nfscope uses no kprobes or kretprobes: on the 7.2/7.3 test kernels
+//! re-arming a kprobe on a function crashes at that function's `__fentry__`
+//! site (README, "Reload safety"); fprobes do not take that path.
+//!
+//! An [`Fprobe`] calls its [`FprobeHandler`] at the entry of the probed
+//! function, which returns what the exit needs (kept in the fprobe's entry
+//! data on the function graph shadow stack), and again when the function
+//! returns. Nothing in the probed function is changed.
+//!
+//! Dropping an `Fprobe` (or [`release_all`] for many at once) shuts new calls
+//! out, waits until every call that entered has run its exit handler, and
+//! only then unregisters (`unregister_fprobe`, which waits a grace period), so no handler runs and no entry data refers to the
+//! probe once it is gone, even for a function that sleeps between entry and
+//! return (`inet_getname` takes the socket lock).
+
+use crate::bindings;
+use crate::wrap::context;
+use core::marker::PhantomData;
+use kernel::error::to_result;
+use kernel::ffi;
+use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Relaxed};
+use kernel::time::{delay::fsleep, Delta};
+use kernel::types::Opaque;
+
+/// Most entry data an fprobe may carry (`MAX_FPROBE_DATA_SIZE`: 15 words).
+const MAX_ENTRY_DATA: usize = 15 * core::mem::size_of::<usize>();
+
+/// The registers of a probed call, at its entry or its return.
+pub(crate) struct CallRegs<'a> {
+    fregs: *mut bindings::ftrace_regs,
+    _call: PhantomData<&'a ()>,
+}
+
+impl CallRegs<'_> {
+    /// Argument `n` (0-based) of the call; meaningful at entry only.
+    pub(crate) fn arg(&self, n: u32) -> u64 {
+        // SAFETY: `fregs` are the live registers of this call (how `CallRegs`
+        // is made in the trampolines below).
+        unsafe { bindings::nfscope_fregs_arg(self.fregs, n) }
+    }
+
+    /// The function's return value; meaningful at exit only.
+    pub(crate) fn return_value(&self) -> i64 {
+        // SAFETY: as for `arg`.
+        unsafe { bindings::nfscope_fregs_return_value(self.fregs) }
+    }
+}
+
+/// What to do at the entry and the return of a probed function.
+pub(crate) trait FprobeHandler: Send + Sync + Sized + 'static {
+    /// Kept from entry to exit (at most 15 machine words).
+    type Entry: Copy;
+
+    /// At the function's entry, wherever it runs (softirq or process
+    /// context), with preemption disabled: must not sleep. `None` lets the
+    /// call go without an exit handler.
+    fn on_entry(&self, regs: &CallRegs<'_>) -> Option<Self::Entry>;
+
+    /// When the function returns (maybe on another CPU, if it slept), with
+    /// preemption disabled: must not sleep.
+    fn on_exit(&self, regs: &CallRegs<'_>, entry: &Self::Entry);
+}
+
+/// Calls of one fprobe counted on one CPU, alone in its cache line.
+#[repr(align(64))]
+struct CpuCalls {
+    /// Entries whose exit handler is due.
+    entered: Atomic<u64>,
+    /// Exit handlers that ran.
+    exited: Atomic<u64>,
+}
+
+#[repr(C)]
+struct Slot<H: FprobeHandler> {
+    // First field: the `fprobe` pointer the handlers get is the slot's.
+    fp: Opaque<bindings::fprobe>,
+    /// Set when the probe is being released: entries let calls go.
+    closing: Atomic<bool>,
+    calls: KVec<CpuCalls>,
+    handler: H,
+}
+
+/// A registered fprobe.
+///
+/// # Invariants
+///
+/// `slot.fp` is registered while `self` lives; `slot` does not move.
+pub(crate) struct Fprobe<H: FprobeHandler> {
+    slot: Pin<KBox<Slot<H>>>,
+}
+
+// SAFETY: the registration is created, read for counters and released;
+// `H: Send + Sync` is what the handlers share.
+unsafe impl<H: FprobeHandler> Send for Fprobe<H> {}
+// SAFETY: `&Fprobe` reads counters and the handler (`H: Sync`).
+unsafe impl<H: FprobeHandler> Sync for Fprobe<H> {}
+
+/// What an fprobe probes.
+pub(crate) enum Target<'a> {
+    /// The function starting at this address.
+    Addr(usize),
+    /// The kernel function of this name.
+    Symbol(&'a CStr),
+}
+
+impl<H: FprobeHandler> Fprobe<H> {
+    /// Probes `target` with `handler`. Process context (may sleep).
+    ///
+    /// # Safety
+    ///
+    /// `target` must be a function whose arguments and return value are what
+    /// `handler` reads from [`CallRegs`], and whatever `handler` points to
+    /// must outlive the probe.
+    pub(crate) unsafe fn new(target: Target<'_>, handler: H) -> Result<Self> {
+        const { assert!(core::mem::size_of::<H::Entry>() <= MAX_ENTRY_DATA) };
+        let n = context::nr_cpu_ids() as usize;
+        let mut calls = KVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            calls.push(CpuCalls { entered: Atomic::new(0), exited: Atomic::new(0) }, GFP_KERNEL)?;
+        }
+        let fp = bindings::fprobe {
+            entry_handler: Some(Self::entry_trampoline),
+            exit_handler: Some(Self::exit_trampoline),
+            entry_data_size: core::mem::size_of::<H::Entry>(),
+            ..Default::default()
+        };
+        let slot = KBox::pin(Slot { fp: Opaque::new(fp), closing: Atomic::new(false), calls, handler }, GFP_KERNEL)?;
+        let ret = match target {
+            Target::Addr(addr) => {
+                let mut addrs = [addr as ffi::c_ulong];
+                // SAFETY: `slot.fp` is valid and pinned, and stays until
+                // unregistered (type invariant); `addrs` holds one address.
+                unsafe { bindings::register_fprobe_ips(slot.fp.get(), addrs.as_mut_ptr(), 1) }
+            }
+            Target::Symbol(name) => {
+                let mut syms = [name.as_char_ptr()];
+                // SAFETY: as above; `syms` holds one NUL-terminated name.
+                unsafe { bindings::register_fprobe_syms(slot.fp.get(), syms.as_mut_ptr(), 1) }
+            }
+        };
+        to_result(ret)?;
+        Ok(Self { slot })
+    }
+
+    pub(crate) fn handler(&self) -> &H {
+        &self.slot.handler
+    }
+
+    /// Calls not seen (no room on the function graph shadow stack).
+    pub(crate) fn missed(&self) -> u64 {
+        // SAFETY: `fp` is valid (type invariant); reads one counter.
+        unsafe { bindings::nfscope_fprobe_nmissed(self.slot.fp.get()) }
+    }
+
+    /// Calls in progress: entered, exit handler not run yet. Exact once no
+    /// new entry can be counted (after `closing` and an RCU grace period).
+    fn in_flight(&self) -> u64 {
+        let (entered, exited) = self
+            .slot
+            .calls
+            .iter()
+            .fold((0u64, 0u64), |(e, x), c| (e.wrapping_add(c.entered.load(Relaxed)), x.wrapping_add(c.exited.load(Relaxed))));
+        entered.wrapping_sub(exited)
+    }
+
+    /// # Safety
+    ///
+    /// Called by the fprobe core at the entry of a probed function, for an
+    /// fprobe registered by `new` (so `fp` is the first field of a live
+    /// `Slot<H>`), with the call's registers and `entry_data_size` bytes of
+    /// entry data; inside an RCU-sched read-side section.
+    unsafe extern "C" fn entry_trampoline(
+        fp: *mut bindings::fprobe,
+        _entry_ip: ffi::c_ulong,
+        _ret_ip: ffi::c_ulong,
+        fregs: *mut bindings::ftrace_regs,
+        data: *mut ffi::c_void,
+    ) -> ffi::c_int {
+        // SAFETY: `fp` is the first field of a live, pinned `Slot<H>`
+        // (`#[repr(C)]`, type invariant of `Fprobe`).
+        let slot = unsafe { &*fp.cast::<Slot<H>>() };
+        if slot.closing.load(Relaxed) {
+            return 1;
+        }
+        let regs = CallRegs { fregs, _call: PhantomData };
+        let Some(entry) = slot.handler.on_entry(&regs) else { return 1 };
+        if core::mem::size_of::<H::Entry>() != 0 {
+            // SAFETY: the core gives `entry_data_size` bytes, word-aligned,
+            // for this call (sized for `H::Entry` in `new`).
+            unsafe { data.cast::<H::Entry>().write(entry) };
+        }
+        // Counted last: once `closing` is seen, a grace period later every
+        // counted entry is visible (see `shut_out`).
+        if let Some(c) = slot.calls.get(context::cpu() as usize) {
+            c.entered.add(1, Relaxed);
+        }
+        0
+    }
+
+    /// # Safety
+    ///
+    /// Called by the fprobe core when a probed function returns, for a call
+    /// whose entry trampoline returned 0 (so `data` holds its `H::Entry`).
+    unsafe extern "C" fn exit_trampoline(
+        fp: *mut bindings::fprobe,
+        _entry_ip: ffi::c_ulong,
+        _ret_ip: ffi::c_ulong,
+        fregs: *mut bindings::ftrace_regs,
+        data: *mut ffi::c_void,
+    ) {
+        // SAFETY: as in `entry_trampoline`; the slot stays until every
+        // counted entry has exited (`release_all`).
+        let slot = unsafe { &*fp.cast::<Slot<H>>() };
+        let entry = if core::mem::size_of::<H::Entry>() != 0 {
+            // SAFETY: the entry trampoline wrote an `H::Entry` there.
+            unsafe { data.cast::<H::Entry>().read() }
+        } else {
+            // SAFETY: a zero-sized `Copy` type has no bytes to read.
+            unsafe { core::ptr::NonNull::<H::Entry>::dangling().as_ptr().read() }
+        };
+        slot.handler.on_exit(&CallRegs { fregs, _call: PhantomData }, &entry);
+        if let Some(c) = slot.calls.get(context::cpu() as usize) {
+            c.exited.add(1, Relaxed);
+        }
+    }
+}
+
+/// Releases every probe of `probes` (emptied): new calls are let go and the
+/// calls in progress waited for, for all probes at once, then each is
+/// unregistered. Process context (sleeps).
+pub(crate) fn release_all<H: FprobeHandler>(probes: &mut KVec<Fprobe<H>>) {
+    shut_out(probes);
+    // Each `Drop` finds its probe shut out already and only unregisters.
+    probes.clear();
+}
+
+/// Stops new calls from being counted and waits until the counted ones have
+/// run their exit handlers.
+fn shut_out<H: FprobeHandler>(probes: &[Fprobe<H>]) {
+    for p in probes {
+        p.slot.closing.store(true, Relaxed);
+    }
+    // Entry handlers run in RCU-sched read-side sections: after this grace
+    // period every one of them either saw `closing` or has counted its entry.
+    // SAFETY: process context.
+    unsafe { bindings::synchronize_rcu() };
+    let mut waited_ms = 0u32;
+    while probes.iter().any(|p| p.in_flight() != 0) {
+        fsleep(Delta::from_millis(1));
+        waited_ms = waited_ms.saturating_add(1);
+        if waited_ms == 10_000 {
+            pr_warn!("still waiting for probed calls in progress to return\n");
+        }
+    }
+}
+
+impl<H: FprobeHandler> Drop for Fprobe<H> {
+    fn drop(&mut self) {
+        if !self.slot.closing.load(Relaxed) {
+            shut_out(core::slice::from_ref(self));
+        }
+        // SAFETY: registered (type invariant); unregisters and waits for an
+        // RCU grace period, after which no handler runs (an entry that read
+        // the probe before it was unhashed, or the last instructions of an
+        // exit, finish within it).
+        unsafe { bindings::unregister_fprobe(self.slot.fp.get()) };
+    }
+}
