@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Which netfilter hook dropped a packet. Every distinct function on the
-//! IPv4/IPv6 hooks gets an fprobe (rescanned about once a second, so
+//! IPv4/IPv6 hooks is probed (entry and exit; one fprobe for the functions
+//! each rescan finds new; rescanned about once a second, so
 //! tables and modules added later are covered). Each CPU keeps the hook
 //! calls in progress and the last call that returned `NF_DROP`:
 //! - a hook that frees the packet itself (`NF_DROP_REASON`, as nftables'
@@ -17,7 +18,7 @@ use crate::uapi;
 use crate::wrap::context;
 use crate::wrap::fprobe;
 use crate::wrap::lock_irq::SpinLockIrq;
-use crate::wrap::nfhooks::{self, HookCall, HookFnProbe, HookWatch};
+use crate::wrap::nfhooks::{self, HookCall, HookFnsProbe, HookWatch};
 use crate::wrap::symbols;
 use kernel::prelude::*;
 use kernel::static_lock_class;
@@ -92,7 +93,7 @@ pub(crate) struct HookTracker {
 
 #[derive(Default)]
 struct Probes {
-    live: KVec<HookFnProbe<HookTracker>>,
+    live: KVec<HookFnsProbe<HookTracker>>,
     /// Functions that could not be probed (not retried).
     failed: KVec<usize>,
     /// Misses of probes already removed.
@@ -133,7 +134,7 @@ impl HookTracker {
     pub(crate) fn probe_stats(&self) -> (u32, u64) {
         let p = self.probes.lock();
         let missed = p.live.iter().map(|p| p.missed()).sum::<u64>() + p.missed_before;
-        (p.live.len() as u32, missed)
+        (p.live.iter().map(|p| p.len()).sum::<usize>() as u32, missed)
     }
 
     /// Probes hook functions not probed yet (or removes all probes while
@@ -149,26 +150,44 @@ impl HookTracker {
         }
         let mut funcs = [0u64; MAX_FUNCS];
         let n = nfhooks::hook_functions(&mut funcs);
+        // The functions not probed yet, with their tags.
+        let mut new = [(0usize, 0u32); MAX_FUNCS];
+        let mut n_new = 0;
         for &f in &funcs[..n] {
             let f = f as usize;
-            if symbols::in_this_module(f as u64) || p.live.iter().any(|p| p.func() == f) || p.failed.contains(&f) {
+            if symbols::in_this_module(f as u64) || p.live.iter().any(|p| p.probes(f)) || p.failed.contains(&f) {
                 continue;
             }
             let mut buf = [0u8; 64];
             let tag = if symbols::symbol_name(f as u64, &mut buf) == b"nf_confirm" { TAG_CONFIRM } else { TAG_PLAIN };
-            // SAFETY: `f` is on a netfilter hook list, so it is an
-            // `nf_hookfn`; the probe is dropped with `self.probes`, before
-            // `self` goes (field order), and `self` does not move (pinned).
-            match unsafe { HookFnProbe::on_hook_fn(f, tag, self) } {
-                Ok(probe) => {
-                    let _ = p.live.push(probe, GFP_KERNEL);
-                }
-                Err(e) => {
-                    pr_warn!("cannot probe netfilter hook {}: {:?}; its drops stay unattributed\n", core::str::from_utf8(symbols::symbol_name(f as u64, &mut buf)).unwrap_or("?"), e);
-                    let _ = p.failed.push(f, GFP_KERNEL);
-                }
+            new[n_new] = (f, tag);
+            n_new += 1;
+        }
+        let new = &new[..n_new];
+        // One probe for all of them (one ftrace update, one grace period at
+        // removal); if that fails, each on its own, to find the one that
+        // cannot be probed.
+        if new.len() > 1 && self.probe(&mut p, new).is_ok() {
+            return;
+        }
+        for one in new.chunks(1) {
+            if let Err(e) = self.probe(&mut p, one) {
+                let mut buf = [0u8; 64];
+                let name = core::str::from_utf8(symbols::symbol_name(one[0].0 as u64, &mut buf)).unwrap_or("?");
+                pr_warn!("cannot probe netfilter hook {}: {:?}; its drops stay unattributed\n", name, e);
+                let _ = p.failed.push(one[0].0, GFP_KERNEL);
             }
         }
+    }
+
+    /// Probes `funcs` with one fprobe added to `p.live`.
+    fn probe(&self, p: &mut Probes, funcs: &[(usize, u32)]) -> Result {
+        // SAFETY: the functions are on netfilter hook lists, so they are
+        // `nf_hookfn`s; the probe is dropped with `self.probes`, before
+        // `self` goes (field order), and `self` does not move (pinned).
+        let probe = unsafe { HookFnsProbe::on_hook_fns(funcs, self)? };
+        p.live.push(probe, GFP_KERNEL)?;
+        Ok(())
     }
 
     /// The hook call that dropped `skb`, if a probed hook on this CPU did.

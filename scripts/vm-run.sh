@@ -31,7 +31,7 @@ rm -f "$out/rc" "$out/dmesg.log" "$out/console.log" "$out/module-ranges" "$out/k
 # The guest wrapper reads settings from here (OUTDIR is shared with the guest).
 printf 'NFSCOPE_KO=%q\n' "$ko" >"$out/env"
 # A scenario's own knobs (NFSCOPE_RELOAD_CYCLES=...) reach it too.
-env | grep -E '^NFSCOPE_(RELOAD_CYCLES)=' >>"$out/env" || true
+env | grep -E '^NFSCOPE_(RELOAD_CYCLES|SUITE_SLOWDOWN)=' >>"$out/env" || true
 args=$(printf ' %q' "$@")
 guest_cmd="$(printf %q "$NFSCOPE_ROOT/qemu-tests/guest-wrapper.sh") $(printf %q "$out") $(printf %q "$script")$args"
 
@@ -58,13 +58,8 @@ fi
 # The dmesg the guest saved, or the console when the guest died first.
 scan=$out/dmesg.log
 [ -s "$scan" ] || scan=$out/console.log
-# Words of the oops/WARN paths, KASAN, KFENCE, UBSAN, lockdep, RCU lockdep,
-# atomic-sleep and lockup detectors.
-trouble='BUG:|WARNING:|Oops|Call Trace|KASAN|KFENCE:|UBSAN:|soft lockup|refcount_t'
-trouble+='|possible recursive locking|circular locking dependency|inconsistent lock state'
-trouble+='|possible irq lock inversion|suspicious RCU usage|sleeping function called from invalid context'
-trouble+='|unreferenced object|ODEBUG:'
-if bad=$(grep -E "$trouble" "$scan"); then
+source "$NFSCOPE_ROOT/qemu-tests/lib/trouble.sh"
+if bad=$(grep -E "$NFSCOPE_TROUBLE" "$scan"); then
 	log "$(basename "$script"): the kernel logged trouble ($scan):"
 	printf '%s\n' "$bad" | head -n 20 >&2
 	status=1

@@ -5,10 +5,10 @@
 //! re-arming a kprobe on a function crashes at that function's `__fentry__`
 //! site (README, "Reload safety"); fprobes do not take that path.
 //!
-//! An [`Fprobe`] calls its [`FprobeHandler`] at the entry of the probed
-//! function, which returns what the exit needs (kept in the fprobe's entry
-//! data on the function graph shadow stack), and again when the function
-//! returns. Nothing in the probed function is changed.
+//! An [`Fprobe`] (on one or many functions) calls its [`FprobeHandler`] at
+//! the entry of a probed function, which returns what the exit needs (kept
+//! in the fprobe's entry data on the function graph shadow stack), and again
+//! when the function returns. Nothing in the probed function is changed.
 //!
 //! Dropping an `Fprobe` (or [`release_all`] for many at once) shuts new calls
 //! out, waits until every call that entered has run its exit handler, and
@@ -32,10 +32,17 @@ const MAX_ENTRY_DATA: usize = 15 * core::mem::size_of::<usize>();
 /// The registers of a probed call, at its entry or its return.
 pub(crate) struct CallRegs<'a> {
     fregs: *mut bindings::ftrace_regs,
+    entry_ip: usize,
     _call: PhantomData<&'a ()>,
 }
 
 impl CallRegs<'_> {
+    /// The probed function's `__fentry__` call site: inside the function,
+    /// a few bytes past its start.
+    pub(crate) fn entry_ip(&self) -> usize {
+        self.entry_ip
+    }
+
     /// Argument `n` (0-based) of the call; meaningful at entry only.
     pub(crate) fn arg(&self, n: u32) -> u64 {
         // SAFETY: `fregs` are the live registers of this call (how `CallRegs`
@@ -84,6 +91,16 @@ struct Slot<H: FprobeHandler> {
     handler: H,
 }
 
+impl<H: FprobeHandler> Slot<H> {
+    /// This CPU's counters (`calls` has one per possible CPU id, at least
+    /// one: `new`, so this is never `None`). An entry is only counted with
+    /// counters in hand, so its exit finds some too, or `shut_out` would
+    /// wait forever.
+    fn this_cpu(&self) -> Option<&CpuCalls> {
+        self.calls.get(context::cpu() as usize).or_else(|| self.calls.first())
+    }
+}
+
 /// A registered fprobe.
 ///
 /// # Invariants
@@ -101,8 +118,8 @@ unsafe impl<H: FprobeHandler> Sync for Fprobe<H> {}
 
 /// What an fprobe probes.
 pub(crate) enum Target<'a> {
-    /// The function starting at this address.
-    Addr(usize),
+    /// The functions starting at these addresses.
+    Addrs(&'a [usize]),
     /// The kernel function of this name.
     Symbol(&'a CStr),
 }
@@ -117,7 +134,7 @@ impl<H: FprobeHandler> Fprobe<H> {
     /// must outlive the probe.
     pub(crate) unsafe fn new(target: Target<'_>, handler: H) -> Result<Self> {
         const { assert!(core::mem::size_of::<H::Entry>() <= MAX_ENTRY_DATA) };
-        let n = context::nr_cpu_ids() as usize;
+        let n = (context::nr_cpu_ids() as usize).max(1);
         let mut calls = KVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
             calls.push(CpuCalls { entered: Atomic::new(0), exited: Atomic::new(0) }, GFP_KERNEL)?;
@@ -130,11 +147,15 @@ impl<H: FprobeHandler> Fprobe<H> {
         };
         let slot = KBox::pin(Slot { fp: Opaque::new(fp), closing: Atomic::new(false), calls, handler }, GFP_KERNEL)?;
         let ret = match target {
-            Target::Addr(addr) => {
-                let mut addrs = [addr as ffi::c_ulong];
+            Target::Addrs(addrs) => {
+                let mut ips = KVec::with_capacity(addrs.len(), GFP_KERNEL)?;
+                for &a in addrs {
+                    ips.push(a as ffi::c_ulong, GFP_KERNEL)?;
+                }
+                let n = ffi::c_int::try_from(ips.len()).map_err(|_| EINVAL)?;
                 // SAFETY: `slot.fp` is valid and pinned, and stays until
-                // unregistered (type invariant); `addrs` holds one address.
-                unsafe { bindings::register_fprobe_ips(slot.fp.get(), addrs.as_mut_ptr(), 1) }
+                // unregistered (type invariant); `ips` holds `n` addresses.
+                unsafe { bindings::register_fprobe_ips(slot.fp.get(), ips.as_mut_ptr(), n) }
             }
             Target::Symbol(name) => {
                 let mut syms = [name.as_char_ptr()];
@@ -175,7 +196,7 @@ impl<H: FprobeHandler> Fprobe<H> {
     /// entry data; inside an RCU-sched read-side section.
     unsafe extern "C" fn entry_trampoline(
         fp: *mut bindings::fprobe,
-        _entry_ip: ffi::c_ulong,
+        entry_ip: ffi::c_ulong,
         _ret_ip: ffi::c_ulong,
         fregs: *mut bindings::ftrace_regs,
         data: *mut ffi::c_void,
@@ -183,10 +204,11 @@ impl<H: FprobeHandler> Fprobe<H> {
         // SAFETY: `fp` is the first field of a live, pinned `Slot<H>`
         // (`#[repr(C)]`, type invariant of `Fprobe`).
         let slot = unsafe { &*fp.cast::<Slot<H>>() };
+        let Some(counters) = slot.this_cpu() else { return 1 };
         if slot.closing.load(Relaxed) {
             return 1;
         }
-        let regs = CallRegs { fregs, _call: PhantomData };
+        let regs = CallRegs { fregs, entry_ip, _call: PhantomData };
         let Some(entry) = slot.handler.on_entry(&regs) else { return 1 };
         if core::mem::size_of::<H::Entry>() != 0 {
             // SAFETY: the core gives `entry_data_size` bytes, word-aligned,
@@ -195,9 +217,7 @@ impl<H: FprobeHandler> Fprobe<H> {
         }
         // Counted last: once `closing` is seen, a grace period later every
         // counted entry is visible (see `shut_out`).
-        if let Some(c) = slot.calls.get(context::cpu() as usize) {
-            c.entered.add(1, Relaxed);
-        }
+        counters.entered.add(1, Relaxed);
         0
     }
 
@@ -207,7 +227,7 @@ impl<H: FprobeHandler> Fprobe<H> {
     /// whose entry trampoline returned 0 (so `data` holds its `H::Entry`).
     unsafe extern "C" fn exit_trampoline(
         fp: *mut bindings::fprobe,
-        _entry_ip: ffi::c_ulong,
+        entry_ip: ffi::c_ulong,
         _ret_ip: ffi::c_ulong,
         fregs: *mut bindings::ftrace_regs,
         data: *mut ffi::c_void,
@@ -222,8 +242,8 @@ impl<H: FprobeHandler> Fprobe<H> {
             // SAFETY: a zero-sized `Copy` type has no bytes to read.
             unsafe { core::ptr::NonNull::<H::Entry>::dangling().as_ptr().read() }
         };
-        slot.handler.on_exit(&CallRegs { fregs, _call: PhantomData }, &entry);
-        if let Some(c) = slot.calls.get(context::cpu() as usize) {
+        slot.handler.on_exit(&CallRegs { fregs, entry_ip, _call: PhantomData }, &entry);
+        if let Some(c) = slot.this_cpu() {
             c.exited.add(1, Relaxed);
         }
     }

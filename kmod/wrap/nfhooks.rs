@@ -38,61 +38,86 @@ pub(crate) trait HookWatch: Sync + 'static {
     fn on_return(&self, call: &HookCall, tag: u32, data: &Self::Data, verdict: u32);
 }
 
-/// The fprobe handler for one hook function.
-pub(crate) struct HookFn<W: HookWatch> {
+/// The fprobe handler for a set of hook functions.
+pub(crate) struct HookFns<W: HookWatch> {
     watch: *const W,
-    func: usize,
-    tag: u32,
+    /// (function, tag), sorted by address.
+    funcs: KVec<(usize, u32)>,
 }
 
 // SAFETY: `watch` is only shared (`W: Sync`); the rest is plain data.
-unsafe impl<W: HookWatch> Send for HookFn<W> {}
+unsafe impl<W: HookWatch> Send for HookFns<W> {}
 // SAFETY: as above.
-unsafe impl<W: HookWatch> Sync for HookFn<W> {}
+unsafe impl<W: HookWatch> Sync for HookFns<W> {}
 
-impl<W: HookWatch> FprobeHandler for HookFn<W> {
+impl<W: HookWatch> HookFns<W> {
+    /// The probed function a call site lies in: the last one starting at or
+    /// before it (functions do not overlap).
+    fn func_of(&self, ip: usize) -> Option<(usize, u32)> {
+        let i = self.funcs.partition_point(|&(f, _)| f <= ip).checked_sub(1)?;
+        self.funcs.get(i).copied()
+    }
+}
+
+impl<W: HookWatch> FprobeHandler for HookFns<W> {
     type Entry = (HookCall, W::Data);
 
     fn on_entry(&self, regs: &CallRegs<'_>) -> Option<Self::Entry> {
-        let mut call = HookCall { func: self.func, cpu: context::cpu(), ..Default::default() };
+        let (func, tag) = self.func_of(regs.entry_ip())?;
+        let mut call = HookCall { func, cpu: context::cpu(), ..Default::default() };
         let mut net: *const bindings::net = core::ptr::null();
         call.priv_ = regs.arg(0) as usize;
         call.skb = regs.arg(1) as usize;
         let state = regs.arg(2) as usize as *const bindings::nf_hook_state;
-        // SAFETY: the probed function is an `nf_hookfn(priv, skb, state)`
-        // (`HookFnProbe::new`'s contract), so `state` is live during the call.
+        // SAFETY: every probed function is an `nf_hookfn(priv, skb, state)`
+        // (`on_hook_fns`'s contract), so `state` is live during the call.
         unsafe { bindings::nfscope_hook_state(state, &mut call.pf, &mut call.hooknum, &mut net) };
         call.net = net as usize;
-        // SAFETY: `watch` outlives the probe (`HookFnProbe::new`'s contract).
-        let data = unsafe { &*self.watch }.on_entry(&call, self.tag);
+        // SAFETY: `watch` outlives the probe (`on_hook_fns`'s contract).
+        let data = unsafe { &*self.watch }.on_entry(&call, tag);
         Some((call, data))
     }
 
     fn on_exit(&self, regs: &CallRegs<'_>, (call, data): &Self::Entry) {
+        let Some((_, tag)) = self.func_of(call.func) else { return };
         // SAFETY: as in `on_entry`.
-        unsafe { &*self.watch }.on_return(call, self.tag, data, regs.return_value() as u32);
+        unsafe { &*self.watch }.on_return(call, tag, data, regs.return_value() as u32);
     }
 }
 
-/// An entry and exit probe on one hook function.
-pub(crate) type HookFnProbe<W> = Fprobe<HookFn<W>>;
+/// Entry and exit probes on a set of hook functions.
+pub(crate) type HookFnsProbe<W> = Fprobe<HookFns<W>>;
 
-impl<W: HookWatch> Fprobe<HookFn<W>> {
-    /// Probes the hook function at `func`, telling `watch` about its calls
-    /// with `tag`. Process context (may sleep).
+impl<W: HookWatch> Fprobe<HookFns<W>> {
+    /// Probes the hook functions `funcs` (address, tag), telling `watch`
+    /// about their calls with each function's tag. Process context (may
+    /// sleep). Fails as a whole if one function cannot be probed.
     ///
     /// # Safety
     ///
-    /// `func` must be a netfilter hook function (`nf_hookfn`: `priv, skb,
-    /// state`), and `watch` must stay valid until the probe is dropped.
-    pub(crate) unsafe fn on_hook_fn(func: usize, tag: u32, watch: *const W) -> Result<Self> {
-        // SAFETY: `func` is an `nf_hookfn`, which `HookFn` reads; `watch`
-        // outlives the probe (caller).
-        unsafe { Fprobe::new(Target::Addr(func), HookFn { watch, func, tag }) }
+    /// Every address must be a netfilter hook function (`nf_hookfn`: `priv,
+    /// skb, state`), and `watch` must stay valid until the probe is dropped.
+    pub(crate) unsafe fn on_hook_fns(funcs: &[(usize, u32)], watch: *const W) -> Result<Self> {
+        let mut sorted = KVec::with_capacity(funcs.len(), GFP_KERNEL)?;
+        let mut addrs = KVec::with_capacity(funcs.len(), GFP_KERNEL)?;
+        for &(f, tag) in funcs {
+            sorted.push((f, tag), GFP_KERNEL)?;
+            addrs.push(f, GFP_KERNEL)?;
+        }
+        sorted.sort_unstable_by_key(|&(f, _)| f);
+        // SAFETY: every address is an `nf_hookfn`, which `HookFns` reads;
+        // `watch` outlives the probe (caller).
+        unsafe { Fprobe::new(Target::Addrs(&addrs), HookFns { watch, funcs: sorted }) }
     }
 
-    pub(crate) fn func(&self) -> usize {
-        self.handler().func
+    /// Whether `func` is one of the probed functions.
+    pub(crate) fn probes(&self, func: usize) -> bool {
+        self.handler().funcs.binary_search_by_key(&func, |&(f, _)| f).is_ok()
+    }
+
+    /// How many functions are probed.
+    pub(crate) fn len(&self) -> usize {
+        self.handler().funcs.len()
     }
 }
 
