@@ -8,7 +8,11 @@
 //! - a hook that frees the packet itself (`NF_DROP_REASON`, as nftables'
 //!   `nft_do_chain` does) is the innermost call in progress for that skb;
 //! - a hook that returns `NF_DROP` leaves it to `nf_hook_slow`, which frees
-//!   the skb right after the return on the same CPU.
+//!   the skb right after the return. With preemptible RCU the task may be
+//!   preempted (and other hooks run on the CPU) or even move to another CPU
+//!   in between: the verdict is kept per CPU, keyed by the skb, until that
+//!   skb is freed or enters a hook again, and other CPUs are searched for a
+//!   `NETFILTER_DROP` not found on the freeing one.
 //!
 //! Calls are identified by (function, `priv`), so hooks of equal priority are
 //! told apart. Conntrack's confirm hook (`nf_confirm`) is classified by the
@@ -19,6 +23,7 @@ use crate::wrap::context;
 use crate::wrap::fprobe;
 use crate::wrap::lock_irq::SpinLockIrq;
 use crate::wrap::nfhooks::{self, HookCall, HookFnsProbe, HookWatch};
+use crate::wrap::skb::DROP_REASON_NETFILTER_DROP;
 use crate::wrap::symbols;
 use kernel::prelude::*;
 use kernel::static_lock_class;
@@ -27,6 +32,9 @@ use kernel::sync::{new_mutex, Mutex};
 
 /// Hook calls in progress tracked per CPU (deeper nesting is not attributed).
 const STACK: usize = 8;
+/// `NF_DROP` verdicts kept per CPU until their skb is freed (the oldest is
+/// pushed out).
+const VERDICTS: usize = 8;
 /// Distinct hook functions probed at most.
 const MAX_FUNCS: usize = 64;
 const TAG_PLAIN: u32 = 0;
@@ -60,9 +68,10 @@ struct CpuHooks {
     /// only pushed out by newer ones.
     stack: [HookCall; STACK],
     depth: usize,
-    /// The last call on this CPU that returned `NF_DROP`, until the next
-    /// hook call starts.
-    last_drop: Option<(HookCall, CtClass)>,
+    /// Calls that returned `NF_DROP` on this CPU, oldest first, whose skb
+    /// `nf_hook_slow` is about to free.
+    verdicts: [(HookCall, CtClass); VERDICTS],
+    n_verdicts: usize,
 }
 
 impl CpuHooks {
@@ -80,6 +89,34 @@ impl CpuHooks {
             self.stack.copy_within(i + 1..self.depth, i);
             self.depth -= 1;
         }
+    }
+
+    fn add_verdict(&mut self, call: &HookCall, ct: CtClass) {
+        if self.n_verdicts == VERDICTS {
+            self.verdicts.copy_within(1.., 0);
+            self.n_verdicts -= 1;
+        }
+        self.verdicts[self.n_verdicts] = (*call, ct);
+        self.n_verdicts += 1;
+    }
+
+    /// Removes and returns the verdict kept for `skb`.
+    fn take_verdict(&mut self, skb: usize) -> Option<(HookCall, CtClass)> {
+        let i = self.verdicts[..self.n_verdicts].iter().rposition(|(c, _)| c.skb == skb)?;
+        let v = self.verdicts[i];
+        self.verdicts.copy_within(i + 1..self.n_verdicts, i);
+        self.n_verdicts -= 1;
+        Some(v)
+    }
+
+    /// The call that dropped `skb` as far as this CPU knows: one in
+    /// progress (it frees the skb itself), or one that returned `NF_DROP`.
+    fn attribute(&mut self, skb: usize) -> Option<Attribution> {
+        if let Some(call) = self.stack[..self.depth].iter().rev().find(|call| call.skb == skb) {
+            return Some(Attribution { call: *call, how: How::Freed, ct: 0 });
+        }
+        let (call, ct) = self.take_verdict(skb)?;
+        Some(Attribution { call, how: How::Verdict, ct })
     }
 }
 
@@ -190,21 +227,19 @@ impl HookTracker {
         Ok(())
     }
 
-    /// The hook call that dropped `skb`, if a probed hook on this CPU did.
-    /// Called from the `kfree_skb` tracepoint; consumes the verdict record.
-    pub(crate) fn attribute(&self, skb: usize) -> Option<Attribution> {
-        let cpu = self.cpus.get(context::cpu() as usize)?;
-        let mut c = cpu.lock();
-        if let Some(call) = c.stack[..c.depth].iter().rev().find(|call| call.skb == skb) {
-            return Some(Attribution { call: *call, how: How::Freed, ct: 0 });
+    /// The hook call that dropped `skb`, if a probed hook did: looked for
+    /// on this CPU, and for a `NETFILTER_DROP` (`reason`) also on the others
+    /// (the freeing task may have moved since the hook returned). Called
+    /// from the `kfree_skb` tracepoint; consumes the verdict record.
+    pub(crate) fn attribute(&self, skb: usize, reason: u32) -> Option<Attribution> {
+        let here = context::cpu() as usize;
+        if let Some(a) = self.cpus.get(here).and_then(|c| c.lock().attribute(skb)) {
+            return Some(a);
         }
-        match c.last_drop {
-            Some((call, ct)) if call.skb == skb => {
-                c.last_drop = None;
-                Some(Attribution { call, how: How::Verdict, ct })
-            }
-            _ => None,
+        if reason != DROP_REASON_NETFILTER_DROP {
+            return None;
         }
+        self.cpus.iter().enumerate().filter(|&(i, _)| i != here).find_map(|(_, c)| c.lock().attribute(skb))
     }
 }
 
@@ -221,7 +256,9 @@ impl HookWatch for HookTracker {
         };
         if let Some(cpu) = self.cpus.get(call.cpu as usize) {
             let mut c = cpu.lock();
-            c.last_drop = None;
+            // The skb is in a hook again: a verdict kept for it is stale
+            // (its address was freed and reused).
+            c.take_verdict(call.skb);
             c.push(call);
         }
         counters
@@ -253,9 +290,9 @@ impl HookWatch for HookTracker {
         } else {
             0
         };
-        // `nf_hook_slow` frees the skb on the CPU the call returns on.
+        // `nf_hook_slow` frees the skb next, normally on this CPU.
         if let Some(cpu) = self.cpus.get(context::cpu() as usize) {
-            cpu.lock().last_drop = Some((*call, ct));
+            cpu.lock().add_verdict(call, ct);
         }
     }
 }

@@ -717,7 +717,7 @@ impl DropHook for DropMonitor {
         }
         let Some(cpu) = self.cpus.get(context::cpu() as usize) else { return };
         self.count(uapi::DSTAT_DROPS);
-        let attribution = if config.probe_on(uapi::PROBE_HOOKS) { self.hooks.attribute(skb.addr()) } else { None };
+        let attribution = if config.probe_on(uapi::PROBE_HOOKS) { self.hooks.attribute(skb.addr(), reason) } else { None };
         if attribution.is_some() {
             self.count(uapi::DSTAT_ATTRIBUTED);
         }

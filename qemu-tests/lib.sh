@@ -43,7 +43,19 @@ load_module() {
 
 # is_debug_kernel: the guest runs the debug test kernel (KASAN, lockdep, ...).
 is_debug_kernel() { [[ $(uname -r) == *-debug ]]; }
-unload_module() { rmmod nfscope || fail "rmmod nfscope failed"; }
+# unload_module: rmmod. A netlink dump in progress (`drops top`, any dump
+# request) holds a reference on the module while it runs: while the module
+# is in use, try again for up to 10 s, as an operator would; a reference
+# that is never given back still fails.
+unload_module() {
+	local err
+	for _ in $(seq 100); do
+		err=$(rmmod nfscope 2>&1) && return
+		[[ $err == *"in use"* ]] || break
+		sleep 0.1
+	done
+	fail "rmmod nfscope failed: $err"
+}
 
 # make_ns NAME: a namespace with loopback up.
 make_ns() {

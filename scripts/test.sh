@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # The test command: install what is missing, build the test kernels (main and
 # debug, cached), the module for each (clippy-clean) and the CLI, run the host
-# tests, then every VM scenario on both kernels. Any failure fails the run.
+# tests, then every VM scenario on the main kernel and the core set on the
+# debug kernel (scripts/vm-test.sh says which). Any failure fails the run.
 source "$(dirname "$0")/common.sh"
 cd "$NFSCOPE_ROOT"
 start=$SECONDS
 
 "$NFSCOPE_ROOT/scripts/install-deps.sh"
-# Every test kernel flavour: main (all scenarios) and debug (the same
-# scenarios under KASAN, KFENCE, lockdep, kmemleak, UBSAN, debug objects).
+# Every test kernel flavour: main (all scenarios) and debug (KASAN, KFENCE,
+# lockdep, kmemleak, UBSAN, debug objects; NFSCOPE_DEBUG_TESTS scenarios).
 kernels=${NFSCOPE_KERNELS:-main debug}
 mkdir -p "$NFSCOPE_ROOT/out"
 for flavour in $kernels; do

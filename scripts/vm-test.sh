@@ -25,7 +25,9 @@ for f in "${flavours[@]}"; do
 		die "no module for the $f kernel: KDIR=${kdirs[$f]} scripts/build-module.sh"
 done
 
-if (($#)); then tests=("$@"); else tests=("$NFSCOPE_ROOT"/qemu-tests/tests/*.sh); fi
+# Absolute paths: the guest runs scenarios from elsewhere.
+if (($#)); then mapfile -t tests < <(realpath -e "$@"); else tests=("$NFSCOPE_ROOT"/qemu-tests/tests/*.sh); fi
+((${#tests[@]} == $# || $# == 0)) || die "no such scenario among: $*"
 # One TCG guest keeps about one host core busy, whatever its vCPU count: run
 # NFSCOPE_VM_JOBS guests at once (default 2 when the host has 2+ cores), each
 # with NFSCOPE_VM_CPUS vCPUs (default: the host's cores split between them).

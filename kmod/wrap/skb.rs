@@ -16,6 +16,10 @@ use kernel::types::Opaque;
 #[repr(transparent)]
 pub(crate) struct Skb(Opaque<bindings::sk_buff>);
 
+/// `SKB_DROP_REASON_NETFILTER_DROP`: what `nf_hook_slow` frees a packet with
+/// when a hook returned `NF_DROP`.
+pub(crate) const DROP_REASON_NETFILTER_DROP: u32 = bindings::SKB_DROP_REASON_NETFILTER_DROP;
+
 impl Skb {
     /// # Safety
     ///
