@@ -119,7 +119,7 @@ unsafe impl<H: FprobeHandler> Sync for Fprobe<H> {}
 /// What an fprobe probes.
 pub(crate) enum Target<'a> {
     /// The functions starting at these addresses.
-    Addrs(&'a [usize]),
+    Addrs(KVec<ffi::c_ulong>),
     /// The kernel function of this name.
     Symbol(&'a CStr),
 }
@@ -147,11 +147,7 @@ impl<H: FprobeHandler> Fprobe<H> {
         };
         let slot = KBox::pin(Slot { fp: Opaque::new(fp), closing: Atomic::new(false), calls, handler }, GFP_KERNEL)?;
         let ret = match target {
-            Target::Addrs(addrs) => {
-                let mut ips = KVec::with_capacity(addrs.len(), GFP_KERNEL)?;
-                for &a in addrs {
-                    ips.push(a as ffi::c_ulong, GFP_KERNEL)?;
-                }
+            Target::Addrs(mut ips) => {
                 let n = ffi::c_int::try_from(ips.len()).map_err(|_| EINVAL)?;
                 // SAFETY: `slot.fp` is valid and pinned, and stays until
                 // unregistered (type invariant); `ips` holds `n` addresses.

@@ -60,7 +60,8 @@ impl<W: HookWatch> HookFns<W> {
 }
 
 impl<W: HookWatch> FprobeHandler for HookFns<W> {
-    type Entry = (HookCall, W::Data);
+    /// The call, its function's tag (found once, at entry) and the watch's data.
+    type Entry = (HookCall, u32, W::Data);
 
     fn on_entry(&self, regs: &CallRegs<'_>) -> Option<Self::Entry> {
         let (func, tag) = self.func_of(regs.entry_ip())?;
@@ -75,13 +76,12 @@ impl<W: HookWatch> FprobeHandler for HookFns<W> {
         call.net = net as usize;
         // SAFETY: `watch` outlives the probe (`on_hook_fns`'s contract).
         let data = unsafe { &*self.watch }.on_entry(&call, tag);
-        Some((call, data))
+        Some((call, tag, data))
     }
 
-    fn on_exit(&self, regs: &CallRegs<'_>, (call, data): &Self::Entry) {
-        let Some((_, tag)) = self.func_of(call.func) else { return };
+    fn on_exit(&self, regs: &CallRegs<'_>, (call, tag, data): &Self::Entry) {
         // SAFETY: as in `on_entry`.
-        unsafe { &*self.watch }.on_return(call, tag, data, regs.return_value() as u32);
+        unsafe { &*self.watch }.on_return(call, *tag, data, regs.return_value() as u32);
     }
 }
 
@@ -107,7 +107,7 @@ impl<W: HookWatch> Fprobe<HookFns<W>> {
         sorted.sort_unstable_by_key(|&(f, _)| f);
         // SAFETY: every address is an `nf_hookfn`, which `HookFns` reads;
         // `watch` outlives the probe (caller).
-        unsafe { Fprobe::new(Target::Addrs(&addrs), HookFns { watch, funcs: sorted }) }
+        unsafe { Fprobe::new(Target::Addrs(addrs), HookFns { watch, funcs: sorted }) }
     }
 
     /// Whether `func` is one of the probed functions.
