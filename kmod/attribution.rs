@@ -1,22 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Which netfilter hook dropped a packet. Every distinct function on the
-//! IPv4/IPv6 hooks is probed (entry and exit; one fprobe for the functions
-//! each rescan finds new; rescanned about once a second, so
-//! tables and modules added later are covered). Each CPU keeps the hook
-//! calls in progress and the last call that returned `NF_DROP`:
-//! - a hook that frees the packet itself (`NF_DROP_REASON`, as nftables'
-//!   `nft_do_chain` does) is the innermost call in progress for that skb;
-//! - a hook that returns `NF_DROP` leaves it to `nf_hook_slow`, which frees
-//!   the skb right after the return. With preemptible RCU the task may be
-//!   preempted (and other hooks run on the CPU) or even move to another CPU
-//!   in between: the verdict is kept per CPU, keyed by the skb, until that
-//!   skb is freed or enters a hook again, and other CPUs are searched for a
-//!   `NETFILTER_DROP` not found on the freeing one.
+//! IPv4/IPv6 hooks is probed at its entry (one fprobe for the functions each
+//! rescan finds new; rescanned about once a second, so tables and modules
+//! added later are covered). No return probe: hook functions run for every
+//! packet, and a return hook would cost as much again as the entry.
+//!
+//! Each CPU remembers the latest hook call entered for each of the last
+//! skbs (`CALLS`). Netfilter drops carry `NETFILTER_DROP`, whether the hook
+//! freed the packet itself (`NF_DROP_REASON`, as nftables' `nft_do_chain`
+//! does) or returned `NF_DROP` for `nf_hook_slow` to free right after: in
+//! both cases the call that decided is the latest one entered for that skb
+//! (`nf_hook_slow` runs a hook point's functions one after the other). The
+//! freeing site tells which: inside `nf_hook_slow` is a verdict. With
+//! preemptible RCU the task may be preempted, or move to another CPU,
+//! between the verdict and the free: other CPUs are searched too. A call
+//! older than a second is not taken (its skb was freed and its memory
+//! reused since).
 //!
 //! Calls are identified by (function, `priv`), so hooks of equal priority are
 //! told apart. Conntrack's confirm hook (`nf_confirm`) is classified by the
-//! per-CPU `insert_failed`/`chaintoolong` counters around the call.
+//! per-CPU `insert_failed`/`chaintoolong` counters at its entry and at the
+//! drop.
 
 use crate::uapi;
 use crate::wrap::context;
@@ -30,16 +35,15 @@ use kernel::static_lock_class;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{new_mutex, Mutex};
 
-/// Hook calls in progress tracked per CPU (deeper nesting is not attributed).
-const STACK: usize = 8;
-/// `NF_DROP` verdicts kept per CPU until their skb is freed (the oldest is
+/// Hook calls remembered per CPU, the latest for each skb (the oldest is
 /// pushed out).
-const VERDICTS: usize = 8;
+const CALLS: usize = 16;
+/// A call entered longer ago than this did not drop the skb freed now.
+const CALL_TTL_NS: u64 = 1_000_000_000;
 /// Distinct hook functions probed at most.
 const MAX_FUNCS: usize = 64;
 const TAG_PLAIN: u32 = 0;
 const TAG_CONFIRM: u32 = 1;
-const NF_VERDICT_MASK: u32 = 0xff;
 
 /// How the hook dropped the packet.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -61,62 +65,39 @@ pub(crate) struct Attribution {
     pub(crate) ct: CtClass,
 }
 
+/// A hook call as its entry saw it.
+#[derive(Clone, Copy, Default)]
+struct Entered {
+    call: HookCall,
+    /// Conntrack's (insert_failed, chaintoolong) on the call's CPU at the
+    /// entry of the confirm hook.
+    ct: Option<(u32, u32)>,
+    time_ns: u64,
+}
+
 #[derive(Default)]
 struct CpuHooks {
-    /// Calls in progress, innermost last. A return removes its own call, so
-    /// a call whose return was never seen (a probe removed meanwhile) is
-    /// only pushed out by newer ones.
-    stack: [HookCall; STACK],
-    depth: usize,
-    /// Calls that returned `NF_DROP` on this CPU, oldest first, whose skb
-    /// `nf_hook_slow` is about to free.
-    verdicts: [(HookCall, CtClass); VERDICTS],
-    n_verdicts: usize,
+    /// Ring of calls; an skb has at most one (its latest), `skb == 0` none.
+    calls: [Entered; CALLS],
+    next: usize,
 }
 
 impl CpuHooks {
-    fn push(&mut self, call: &HookCall) {
-        if self.depth == STACK {
-            self.stack.copy_within(1.., 0);
-            self.depth -= 1;
+    /// Remembers `e` as the latest call for its skb.
+    fn enter(&mut self, e: Entered) {
+        if let Some(old) = self.calls.iter_mut().find(|c| c.call.skb == e.call.skb) {
+            old.call.skb = 0;
         }
-        self.stack[self.depth] = *call;
-        self.depth += 1;
+        self.calls[self.next] = e;
+        self.next = (self.next + 1) % CALLS;
     }
 
-    fn remove(&mut self, call: &HookCall) {
-        if let Some(i) = self.stack[..self.depth].iter().rposition(|c| c == call) {
-            self.stack.copy_within(i + 1..self.depth, i);
-            self.depth -= 1;
-        }
-    }
-
-    fn add_verdict(&mut self, call: &HookCall, ct: CtClass) {
-        if self.n_verdicts == VERDICTS {
-            self.verdicts.copy_within(1.., 0);
-            self.n_verdicts -= 1;
-        }
-        self.verdicts[self.n_verdicts] = (*call, ct);
-        self.n_verdicts += 1;
-    }
-
-    /// Removes and returns the verdict kept for `skb`.
-    fn take_verdict(&mut self, skb: usize) -> Option<(HookCall, CtClass)> {
-        let i = self.verdicts[..self.n_verdicts].iter().rposition(|(c, _)| c.skb == skb)?;
-        let v = self.verdicts[i];
-        self.verdicts.copy_within(i + 1..self.n_verdicts, i);
-        self.n_verdicts -= 1;
-        Some(v)
-    }
-
-    /// The call that dropped `skb` as far as this CPU knows: one in
-    /// progress (it frees the skb itself), or one that returned `NF_DROP`.
-    fn attribute(&mut self, skb: usize) -> Option<Attribution> {
-        if let Some(call) = self.stack[..self.depth].iter().rev().find(|call| call.skb == skb) {
-            return Some(Attribution { call: *call, how: How::Freed, ct: 0 });
-        }
-        let (call, ct) = self.take_verdict(skb)?;
-        Some(Attribution { call, how: How::Verdict, ct })
+    /// Takes the latest call for `skb`, if it was entered at `since_ns` or later.
+    fn take(&mut self, skb: usize, since_ns: u64) -> Option<Entered> {
+        let slot = self.calls.iter_mut().find(|c| c.call.skb == skb)?;
+        let e = *slot;
+        slot.call.skb = 0;
+        (e.time_ns >= since_ns).then_some(e)
     }
 }
 
@@ -126,6 +107,8 @@ pub(crate) struct HookTracker {
     probes: Pin<KBox<Mutex<Probes>>>,
     cpus: KVec<Pin<KBox<SpinLockIrq<CpuHooks>>>>,
     enabled: Atomic<bool>,
+    /// `nf_hook_slow`'s code: a drop freed there is a hook's verdict.
+    hook_slow: core::ops::Range<u64>,
 }
 
 #[derive(Default)]
@@ -155,6 +138,7 @@ impl HookTracker {
             probes: KBox::pin_init(new_mutex!(Probes::default()), GFP_KERNEL)?,
             cpus,
             enabled: Atomic::new(enabled),
+            hook_slow: symbols::function_range(nfhooks::hook_slow_addr()),
         })
     }
 
@@ -227,72 +211,54 @@ impl HookTracker {
         Ok(())
     }
 
-    /// The hook call that dropped `skb`, if a probed hook did: looked for
-    /// on this CPU, and for a `NETFILTER_DROP` (`reason`) also on the others
-    /// (the freeing task may have moved since the hook returned). Called
-    /// from the `kfree_skb` tracepoint; consumes the verdict record.
-    pub(crate) fn attribute(&self, skb: usize, reason: u32) -> Option<Attribution> {
-        let here = context::cpu() as usize;
-        if let Some(a) = self.cpus.get(here).and_then(|c| c.lock().attribute(skb)) {
-            return Some(a);
-        }
+    /// The hook call that dropped `skb`, if a probed hook did: the latest
+    /// entered for it on this CPU, or on the others (the freeing task may
+    /// have moved since the hook returned). Netfilter drops only (`reason`);
+    /// `location` is the freeing site. Called from the `kfree_skb`
+    /// tracepoint, while the skb is live; consumes the call record.
+    pub(crate) fn attribute(&self, skb: usize, reason: u32, location: u64) -> Option<Attribution> {
         if reason != DROP_REASON_NETFILTER_DROP {
             return None;
         }
-        self.cpus.iter().enumerate().filter(|&(i, _)| i != here).find_map(|(_, c)| c.lock().attribute(skb))
+        let since = context::mono_ns().saturating_sub(CALL_TTL_NS);
+        let here = context::cpu() as usize;
+        let e = self.cpus.get(here).and_then(|c| c.lock().take(skb, since)).or_else(|| {
+            self.cpus.iter().enumerate().filter(|&(i, _)| i != here).find_map(|(_, c)| c.lock().take(skb, since))
+        })?;
+        let how = if self.hook_slow.contains(&location) { How::Verdict } else { How::Freed };
+        let ct = match e.ct {
+            Some(before) if how == How::Verdict => {
+                let call = &e.call;
+                // SAFETY: `nf_hook_slow` is freeing the skb: it still runs
+                // in its netns, and the skb is live.
+                let (insert_failed, chaintoolong) = unsafe { nfhooks::ct_stats(call.net, call.cpu) };
+                if chaintoolong != before.1 {
+                    uapi::CT_DROP_CHAINTOOLONG
+                } else if insert_failed != before.0 {
+                    // SAFETY: as above.
+                    if unsafe { nfhooks::skb_ct_dying(call.skb) } {
+                        uapi::CT_DROP_INSERT_FAILED_DYING
+                    } else {
+                        uapi::CT_DROP_INSERT_FAILED_CLASH
+                    }
+                } else {
+                    uapi::CT_DROP_CONFIRM_OTHER
+                }
+            }
+            _ => 0,
+        };
+        Some(Attribution { call: e.call, how, ct })
     }
 }
 
 impl HookWatch for HookTracker {
-    /// Conntrack counters at entry (confirm hook only).
-    type Data = (u32, u32);
-
-    fn on_entry(&self, call: &HookCall, tag: u32) -> (u32, u32) {
-        let counters = if tag == TAG_CONFIRM {
+    fn on_entry(&self, call: &HookCall, tag: u32) {
+        let ct = (tag == TAG_CONFIRM).then(|| {
             // SAFETY: the hook call runs, so its netns is live.
             unsafe { nfhooks::ct_stats(call.net, call.cpu) }
-        } else {
-            (0, 0)
-        };
+        });
         if let Some(cpu) = self.cpus.get(call.cpu as usize) {
-            let mut c = cpu.lock();
-            // The skb is in a hook again: a verdict kept for it is stale
-            // (its address was freed and reused).
-            c.take_verdict(call.skb);
-            c.push(call);
-        }
-        counters
-    }
-
-    fn on_return(&self, call: &HookCall, tag: u32, before: &(u32, u32), verdict: u32) {
-        if let Some(cpu) = self.cpus.get(call.cpu as usize) {
-            cpu.lock().remove(call);
-        }
-        if verdict & NF_VERDICT_MASK != uapi::NF_DROP {
-            return;
-        }
-        let ct = if tag == TAG_CONFIRM {
-            // SAFETY: the call just returned into `nf_hook_slow`, which still
-            // holds the skb and runs in its netns.
-            let (insert_failed, chaintoolong) = unsafe { nfhooks::ct_stats(call.net, call.cpu) };
-            if chaintoolong != before.1 {
-                uapi::CT_DROP_CHAINTOOLONG
-            } else if insert_failed != before.0 {
-                // SAFETY: as above, the skb is live.
-                if unsafe { nfhooks::skb_ct_dying(call.skb) } {
-                    uapi::CT_DROP_INSERT_FAILED_DYING
-                } else {
-                    uapi::CT_DROP_INSERT_FAILED_CLASH
-                }
-            } else {
-                uapi::CT_DROP_CONFIRM_OTHER
-            }
-        } else {
-            0
-        };
-        // `nf_hook_slow` frees the skb next, normally on this CPU.
-        if let Some(cpu) = self.cpus.get(context::cpu() as usize) {
-            cpu.lock().add_verdict(call, ct);
+            cpu.lock().enter(Entered { call: *call, ct, time_ns: context::mono_ns() });
         }
     }
 }

@@ -5,9 +5,11 @@
 //! (`tcp:tcp_send_reset`) becomes a record with its reason, location, stack,
 //! namespace, device and 5-tuple. Records go into a bounded ring per CPU
 //! (full ring: the record is counted as lost, never blocks) and a work item
-//! drains them as generic netlink events to init_net listeners of the
-//! "events" group. Every record queued is either delivered or counted as
-//! lost in the next message that is delivered (`NFSCOPE_A_LOST`).
+//! drains them, many records per generic netlink message, to init_net
+//! listeners of the "events" group. Code addresses travel raw: readers name
+//! them from /proc/kallsyms, so making and sending a record does no symbol
+//! lookup. Every record queued is either delivered or counted as lost in
+//! the next message that is delivered (`NFSCOPE_A_LOST`).
 //!
 //! Whatever the filters say, every drop and reset is counted in a per-CPU
 //! summary keyed by (netns, reason, location, hook); records are only made
@@ -26,14 +28,15 @@ use crate::wrap::sock::SockTuple;
 use crate::wrap::tracepoint::{DropHook, RstHook, SkbPlace};
 use crate::wrap::work::WorkHandler;
 use crate::wrap::{context, symbols};
+use kernel::alloc::KVVec;
 use kernel::prelude::*;
 use kernel::static_lock_class;
 use kernel::sync::atomic::{Atomic, Relaxed};
 
 /// Frames kept per record.
 pub(crate) const STACK_DEPTH: usize = 16;
-/// Records buffered per CPU between drains.
-const RING_SIZE: usize = 1024;
+/// Attribute bytes per event message: 42 records.
+const EVENT_BYTES: u32 = 15 * 1024;
 /// Drain period while someone listens, and while nobody does.
 const DRAIN_MS: u32 = 10;
 const IDLE_MS: u32 = 200;
@@ -189,10 +192,13 @@ impl DropRecord {
             });
             r.ports = Some((s.local_port, s.peer_port, 0));
         }
-        // Our probe's frames come first: start at the first kernel frame
-        // outside this module. Tracing glue that may follow is skipped by
-        // name when the record is sent (see `rst_frames`).
-        r.save_stack(depth, |frames| frames.iter().position(|&a| !symbols::in_this_module(a)).unwrap_or(0));
+        // Our probe's frames come first, then the tracepoint's glue: start
+        // at the first kernel frame past both. It is the record's location.
+        r.save_stack(depth, |frames| {
+            let outside = frames.iter().position(|&a| !symbols::in_this_module(a)).unwrap_or(0);
+            frames.len() - rst_frames(&frames[outside..]).len()
+        });
+        r.location = r.stack[..r.depth].first().copied().unwrap_or(0);
         r
     }
 
@@ -304,7 +310,7 @@ impl Summary {
 }
 
 struct Ring {
-    slots: KVec<DropRecord>,
+    slots: KVVec<DropRecord>,
     head: usize,
     len: usize,
 }
@@ -316,6 +322,17 @@ impl Ring {
         }
         let i = (self.head + self.len) % self.slots.len();
         self.slots[i] = r;
+        self.len += 1;
+        true
+    }
+
+    /// Puts `r` back at the head (it was popped last); false if full.
+    fn unpop(&mut self, r: DropRecord) -> bool {
+        if self.len == self.slots.len() {
+            return false;
+        }
+        self.head = (self.head + self.slots.len() - 1) % self.slots.len();
+        self.slots[self.head] = r;
         self.len += 1;
         true
     }
@@ -398,13 +415,14 @@ pub(crate) fn monitor() -> Option<&'static DropMonitor> {
 }
 
 impl DropMonitor {
-    pub(crate) fn new() -> Result<Self> {
+    /// A monitor buffering `ring_records` records per CPU.
+    pub(crate) fn new(ring_records: usize) -> Result<Self> {
         let config = Config::default();
         let cpus_n = context::nr_cpu_ids() as usize;
         let mut cpus = KVec::with_capacity(cpus_n, GFP_KERNEL)?;
         for _ in 0..cpus_n {
-            let mut slots = KVec::with_capacity(RING_SIZE, GFP_KERNEL)?;
-            for _ in 0..RING_SIZE {
+            let mut slots = KVVec::with_capacity(ring_records, GFP_KERNEL)?;
+            for _ in 0..ring_records {
                 slots.push(DropRecord::default(), GFP_KERNEL)?;
             }
             let mut sum = KVec::with_capacity(SUM_SLOTS, GFP_KERNEL)?;
@@ -487,22 +505,6 @@ impl DropMonitor {
         Ok(out)
     }
 
-    /// Sends one message: a record (if any) and the loss and suppression
-    /// counts it carries. Process context.
-    fn send(r: Option<&DropRecord>, lost: u64, suppressed: u64) -> Result {
-        let mut ev = Event::new()?;
-        if lost > 0 {
-            ev.put_u64(uapi::A_LOST, lost, uapi::A_PAD)?;
-        }
-        if suppressed > 0 {
-            ev.put_u64(uapi::A_SUPPRESSED, suppressed, uapi::A_PAD)?;
-        }
-        if let Some(r) = r {
-            put_record(&mut ev, r)?;
-        }
-        ev.send()
-    }
-
     /// Queues `record` on this CPU, or counts it lost. Any context.
     fn push(&self, cpu: &SpinLockIrq<CpuState>, record: DropRecord) {
         let mut c = cpu.lock();
@@ -573,56 +575,82 @@ pub(crate) fn put_hook(m: &mut Message, kind: u32, h: &HookRecord) -> Result {
     Ok(())
 }
 
-fn put_record(ev: &mut Event, r: &DropRecord) -> Result {
-    let nest = ev.nest_start(if r.kind == Kind::Rst { uapi::A_RST } else { uapi::A_DROP })?;
-    ev.put_u64(uapi::DROP_A_TIME_NS, r.time_ns, uapi::DROP_A_PAD)?;
-    ev.put_u32(uapi::DROP_A_CPU, r.cpu)?;
-    ev.put_u32(uapi::DROP_A_PID, r.pid)?;
-    let comm_len = r.comm.iter().position(|&b| b == 0).unwrap_or(r.comm.len());
-    ev.put_bytes_str(uapi::DROP_A_COMM, &r.comm[..comm_len])?;
-    ev.put_u32(uapi::DROP_A_NETNS, r.netns)?;
-    ev.put_u32(uapi::DROP_A_IFINDEX, r.ifindex)?;
-    ev.put_u16(uapi::DROP_A_L3PROTO, r.l3proto)?;
-    if let Some(ip) = &r.ip {
-        ev.put_u8(uapi::DROP_A_L4PROTO, ip.proto)?;
-        ev.put_bytes(uapi::DROP_A_SADDR, &ip.saddr[..ip.addr_len()])?;
-        ev.put_bytes(uapi::DROP_A_DADDR, &ip.daddr[..ip.addr_len()])?;
-        if let Some((sport, dport, flags)) = r.ports {
-            ev.put_u16(uapi::DROP_A_SPORT, sport)?;
-            ev.put_u16(uapi::DROP_A_DPORT, dport)?;
-            if ip.proto == IPPROTO_TCP && r.kind == Kind::Drop {
-                ev.put_u8(uapi::DROP_A_TCP_FLAGS, flags)?;
+/// Copies `src` into the fixed-size name field `dst`, NUL-padded (cut to
+/// leave a NUL at the end).
+fn put_name(dst: &mut [u8], src: &[u8]) {
+    let room = dst.len().saturating_sub(1);
+    for (d, s) in dst[..room].iter_mut().zip(src) {
+        *d = *s;
+    }
+}
+
+impl DropRecord {
+    /// The record as listeners get it (`struct nfscope_record`).
+    fn wire(&self) -> uapi::Record {
+        let mut w = uapi::Record {
+            time_ns: self.time_ns,
+            location: self.location,
+            cpu: self.cpu,
+            pid: self.pid,
+            netns: self.netns,
+            ifindex: self.ifindex,
+            len: self.len,
+            reason: self.reason,
+            l3proto: self.l3proto,
+            kind: if self.kind == Kind::Rst { uapi::RECORD_RST } else { uapi::RECORD_DROP },
+            depth: self.depth as u8,
+            comm: self.comm,
+            ..Default::default()
+        };
+        for (d, s) in w.stack.iter_mut().zip(&self.stack[..self.depth]) {
+            *d = *s;
+        }
+        if let Some(ip) = &self.ip {
+            w.addr_len = ip.addr_len() as u8;
+            w.l4proto = ip.proto;
+            w.saddr = ip.saddr;
+            w.daddr = ip.daddr;
+            if let Some((sport, dport, flags)) = self.ports {
+                (w.sport, w.dport) = (sport, dport);
+                w.flags |= uapi::REC_PORTS;
+                if ip.proto == IPPROTO_TCP && self.kind == Kind::Drop {
+                    w.tcp_flags = flags;
+                    w.flags |= uapi::REC_TCP_FLAGS;
+                }
             }
         }
+        if let Some(state) = self.tcp_state {
+            w.tcp_state = state;
+            w.flags |= uapi::REC_TCP_STATE;
+        }
+        let mut buf = [0u8; 128];
+        let name = match self.kind {
+            Kind::Drop => symbols::drop_reason_name(self.reason, &mut buf),
+            Kind::Rst => symbols::rst_reason_name(self.reason, &mut buf),
+        };
+        put_name(&mut w.reason_name, name);
+        if let Some(h) = &self.hook {
+            w.flags |= uapi::REC_HOOK;
+            w.hook_func = h.func as u64;
+            (w.hook_pf, w.hook_hooknum, w.hook_how, w.hook_ct) = (h.pf, h.hooknum, h.how, h.ct);
+            if let Some(d) = &h.desc {
+                w.flags |= uapi::REC_HOOK_REG;
+                w.hook_priority = d.priority;
+                if d.ops_type == OPS_NFTABLES {
+                    w.flags |= uapi::REC_HOOK_NFT;
+                    w.hook_table_family = d.table_family;
+                    put_name(&mut w.hook_table, d.table());
+                    put_name(&mut w.hook_chain, d.chain());
+                }
+            }
+        }
+        w
     }
-    ev.put_u32(uapi::DROP_A_LEN, r.len)?;
-    ev.put_u32(uapi::DROP_A_REASON, r.reason)?;
-    if let Some(state) = r.tcp_state {
-        ev.put_u8(uapi::DROP_A_TCP_STATE, state)?;
-    }
-    let mut buf = [0u8; 128];
-    let name = match r.kind {
-        Kind::Drop => symbols::drop_reason_name(r.reason, &mut buf),
-        Kind::Rst => symbols::rst_reason_name(r.reason, &mut buf),
-    };
-    ev.put_bytes_str(uapi::DROP_A_REASON_NAME, name)?;
-    let mut frames = &r.stack[..r.depth];
-    let mut location = r.location;
-    if r.kind == Kind::Rst {
-        frames = rst_frames(frames);
-        location = frames.first().copied().unwrap_or(0);
-    }
-    ev.put_bytes_str(uapi::DROP_A_LOCATION, symbols::symbol(location, &mut buf))?;
-    if let Some(h) = &r.hook {
-        put_hook(ev, uapi::DROP_A_HOOK, h)?;
-    }
-    let stack = ev.nest_start(uapi::DROP_A_STACK)?;
-    for &frame in frames {
-        ev.put_bytes_str(uapi::DROP_A_FRAME, symbols::symbol(frame, &mut buf))?;
-    }
-    ev.nest_end(stack);
-    ev.nest_end(nest);
-    Ok(())
+}
+
+/// Adds `r` to `ev`; `EMSGSIZE` (nothing added) if it does not fit.
+fn put_record(ev: &mut Event, r: &DropRecord) -> Result {
+    ev.put_record(uapi::A_RECORD, &r.wire())
 }
 
 /// A summary line as netlink and procfs show it.
@@ -717,7 +745,7 @@ impl DropHook for DropMonitor {
         }
         let Some(cpu) = self.cpus.get(context::cpu() as usize) else { return };
         self.count(uapi::DSTAT_DROPS);
-        let attribution = if config.probe_on(uapi::PROBE_HOOKS) { self.hooks.attribute(skb.addr(), reason) } else { None };
+        let attribution = if config.probe_on(uapi::PROBE_HOOKS) { self.hooks.attribute(skb.addr(), reason, location as u64) } else { None };
         if attribution.is_some() {
             self.count(uapi::DSTAT_ATTRIBUTED);
         }
@@ -778,10 +806,92 @@ impl RstHook for DropMonitor {
     }
 }
 
+impl DropMonitor {
+    /// Sends `cpu`'s loss counts and up to a ring's worth of its records,
+    /// as many per message as fit. Process context.
+    fn drain(&self, cpu: &SpinLockIrq<CpuState>) {
+        let (mut lost, mut suppressed, mut left) = {
+            let mut c = cpu.lock();
+            let left = c.ring.len;
+            (core::mem::take(&mut c.lost), core::mem::take(&mut c.suppressed), left)
+        };
+        // A record taken from the ring that did not fit in the last message.
+        let mut carried: Option<DropRecord> = None;
+        while lost > 0 || suppressed > 0 || carried.is_some() || left > 0 {
+            let Ok(mut ev) = Event::new(EVENT_BYTES) else { break };
+            // A fresh message has room for the counts and one record.
+            let counts = (lost > 0).then(|| ev.put_u64(uapi::A_LOST, lost, uapi::A_PAD));
+            let counts = counts.unwrap_or(Ok(())).and_then(|()| match suppressed {
+                0 => Ok(()),
+                n => ev.put_u64(uapi::A_SUPPRESSED, n, uapi::A_PAD),
+            });
+            if counts.is_err() {
+                break;
+            }
+            let mut records = 0u64;
+            loop {
+                let record = match carried.take() {
+                    Some(r) => r,
+                    None if left > 0 => {
+                        left -= 1;
+                        match cpu.lock().ring.pop() {
+                            Some(r) => r,
+                            None => break,
+                        }
+                    }
+                    None => break,
+                };
+                if put_record(&mut ev, &record).is_ok() {
+                    records += 1;
+                } else if records == 0 {
+                    // Cannot happen (a record is far smaller than a
+                    // message); counted rather than retried forever.
+                    lost += 1;
+                    self.count(uapi::DSTAT_LOST_SEND);
+                } else {
+                    carried = Some(record);
+                    break;
+                }
+            }
+            match ev.send() {
+                Ok(()) => {
+                    self.stats[uapi::DSTAT_SENT].add(records, Relaxed);
+                    (lost, suppressed) = (0, 0);
+                }
+                // Nobody listens any more: nobody to report to.
+                Err(e) if e == ESRCH => (lost, suppressed) = (0, 0),
+                // A listener's buffer was full (it sees ENOBUFS), or no
+                // memory: these records are lost; the counts carried stay
+                // pending for the next message, sent on the next pass (the
+                // listener needs time to read).
+                Err(_) => {
+                    self.stats[uapi::DSTAT_LOST_SEND].add(records, Relaxed);
+                    lost += records;
+                    break;
+                }
+            }
+        }
+        // Kept for the next pass: counts not delivered, and a record taken
+        // out but not sent (back at the head, unless the ring filled up
+        // meanwhile: then lost).
+        if lost > 0 || suppressed > 0 || carried.is_some() {
+            let mut c = cpu.lock();
+            if let Some(r) = carried {
+                if !c.ring.unpop(r) {
+                    c.lost += 1;
+                    self.count(uapi::DSTAT_LOST_RING);
+                }
+            }
+            c.lost += lost;
+            c.suppressed += suppressed;
+        }
+    }
+}
+
 impl WorkHandler for DropMonitor {
     /// Process context: looks for new hook functions about once a second,
-    /// then moves up to a ring's worth of records from every CPU into
-    /// events (bounded, so a drop storm cannot hold the worker).
+    /// then drains every CPU (a ring's worth at most, so a drop storm
+    /// cannot hold the worker).
     fn run(&self) -> u32 {
         let now = context::mono_ns();
         if now.wrapping_sub(self.last_rescan.load(Relaxed)) >= RESCAN_NS {
@@ -789,39 +899,7 @@ impl WorkHandler for DropMonitor {
             self.hooks.rescan();
         }
         for cpu in &self.cpus {
-            let (mut lost, mut suppressed) = {
-                let mut c = cpu.lock();
-                (core::mem::take(&mut c.lost), core::mem::take(&mut c.suppressed))
-            };
-            for _ in 0..RING_SIZE {
-                let record = cpu.lock().ring.pop();
-                if record.is_none() && lost == 0 && suppressed == 0 {
-                    break;
-                }
-                match Self::send(record.as_ref(), lost, suppressed) {
-                    Ok(()) => {
-                        self.count(uapi::DSTAT_SENT);
-                        (lost, suppressed) = (0, 0);
-                    }
-                    // Nobody listens any more: nobody to report to.
-                    Err(e) if e == ESRCH => (lost, suppressed) = (0, 0),
-                    // A listener's buffer was full (it sees ENOBUFS), or no
-                    // memory: this record is lost; the counts carried stay
-                    // pending for the next message.
-                    Err(_) => {
-                        self.count(uapi::DSTAT_LOST_SEND);
-                        lost += u64::from(record.is_some());
-                    }
-                }
-                if record.is_none() {
-                    break;
-                }
-            }
-            if lost > 0 || suppressed > 0 {
-                let mut c = cpu.lock();
-                c.lost += lost;
-                c.suppressed += suppressed;
-            }
+            self.drain(cpu);
         }
         if events_have_listeners() { DRAIN_MS } else { IDLE_MS }
     }

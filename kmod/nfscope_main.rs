@@ -52,6 +52,10 @@ module! {
             default: -2147483648,
             description: "Netfilter priority of nfscope's hooks (default NF_IP_PRI_FIRST)",
         },
+        drop_ring_records: u32 {
+            default: 4096,
+            description: "Drop records buffered per CPU between drains (16..1048576; a full buffer loses records, counted)",
+        },
         toa_table_size: u32 {
             default: 65536,
             description: "Most TOA entries kept per netns; when full the smallest key is evicted",
@@ -97,8 +101,13 @@ impl kernel::Module for Nfscope {
             hook_priority: *module_parameters::hook_priority.value(),
             toa_capacity,
         });
+        let ring_records = *module_parameters::drop_ring_records.value();
+        if !(16..=1 << 20).contains(&ring_records) {
+            pr_err!("drop_ring_records={} is invalid: use 16..1048576\n", ring_records);
+            return Err(EINVAL);
+        }
         // Created first and dropped last (see `Nfscope`).
-        let drops = KBox::pin(DropMonitor::new()?, GFP_KERNEL)?;
+        let drops = KBox::pin(DropMonitor::new(ring_records as usize)?, GFP_KERNEL)?;
         // SAFETY: pinned, and dropped after everything that calls `monitor()`.
         unsafe { drops.publish() };
         drops.hooks.rescan();

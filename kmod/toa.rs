@@ -14,7 +14,7 @@
 //! An IPv6 client cannot be returned on an IPv4 socket (`sockaddr_in` has no
 //! room): such sockets keep the wire peer, counted as `unrepresentable`.
 
-use crate::toa_codec::{parse_toa, KindTable, Layout, Toa};
+use crate::toa_codec::{has_toa_kind, parse_toa, KindTable, Layout, Toa};
 use crate::wrap::lock_bh::SpinLockBh;
 use crate::wrap::netfilter::Packet;
 use crate::wrap::sock::SockTuple;
@@ -174,6 +174,9 @@ struct Inner {
 /// The TOA state of one namespace.
 pub(crate) struct ToaState {
     inner: Pin<KBox<SpinLockBh<Inner>>>,
+    /// The kinds `inner.kinds` decodes (a [`KindTable::kind_set`]), read
+    /// without the lock by every packet; written under it.
+    kind_set: [Atomic<u64>; 4],
     stats: [Atomic<u64>; STAT_COUNT],
     capacity: usize,
 }
@@ -206,9 +209,11 @@ impl ToaState {
         for c in trust {
             list.push(*c, GFP_KERNEL)?;
         }
-        let inner = Inner { table: RBTree::new(), entries: 0, trust: list, kinds: KindTable::default() };
+        let kinds = KindTable::default();
+        let kind_set = kinds.kind_set().map(Atomic::new);
+        let inner = Inner { table: RBTree::new(), entries: 0, trust: list, kinds };
         let inner = KBox::pin_init(SpinLockBh::new(inner, c"nfscope_toa", static_lock_class!()), GFP_KERNEL)?;
-        let this = Self { inner, stats: [const { Atomic::new(0) }; STAT_COUNT], capacity };
+        let this = Self { inner, kind_set, stats: [const { Atomic::new(0) }; STAT_COUNT], capacity };
         this.stats[Stat::Capacity as usize].store(capacity as u64, Relaxed);
         Ok(this)
     }
@@ -228,7 +233,8 @@ impl ToaState {
 
     /// An inbound packet at LOCAL_IN (softirq): store its TOA if it carries
     /// one and its connection has none yet. Bounded work: one option walk
-    /// and one tree operation.
+    /// and one tree operation. Packets without an option of a TOA kind (the
+    /// common case: timestamps, SACK) take no lock.
     pub(crate) fn on_packet(&self, packet: &Packet<'_>) {
         let Some(p) = read_tcp(packet.skb()) else { return };
         if p.truncated {
@@ -236,11 +242,19 @@ impl ToaState {
             return;
         }
         let is_syn = p.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK) == TCP_FLAG_SYN;
-        if p.options_len == 0 {
-            if is_syn {
-                self.count(Stat::NoToa);
+        let kind_set = [0, 1, 2, 3].map(|i| self.kind_set[i].load(Relaxed));
+        match has_toa_kind(&p.options[..p.options_len], &kind_set) {
+            Ok(true) => {}
+            Ok(false) => {
+                if is_syn {
+                    self.count(Stat::NoToa);
+                }
+                return;
             }
-            return;
+            Err(_) => {
+                self.count(Stat::Malformed);
+                return;
+            }
         }
         let mut inner = self.inner.lock();
         let toa = match parse_toa(&p.options[..p.options_len], &inner.kinds) {
@@ -397,6 +411,9 @@ impl ToaState {
                     }
                 })?;
             }
+        }
+        for (word, bits) in self.kind_set.iter().zip(table.kind_set()) {
+            word.store(bits, Relaxed);
         }
         inner.kinds = table;
         Ok(())

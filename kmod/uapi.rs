@@ -60,31 +60,20 @@ pub(crate) const COUNTER_A_BYTES: u32 = b::NFSCOPE_COUNTER_A_BYTES;
 pub(crate) const NFPROTO_IPV4: u8 = b::NFPROTO_IPV4 as u8;
 pub(crate) const NFPROTO_IPV6: u8 = b::NFPROTO_IPV6 as u8;
 
-pub(crate) const A_DROP: u32 = b::NFSCOPE_A_DROP;
 pub(crate) const A_LOST: u32 = b::NFSCOPE_A_LOST;
-pub(crate) const DROP_A_PAD: u32 = b::NFSCOPE_DROP_A_PAD;
-pub(crate) const DROP_A_TIME_NS: u32 = b::NFSCOPE_DROP_A_TIME_NS;
-pub(crate) const DROP_A_CPU: u32 = b::NFSCOPE_DROP_A_CPU;
-pub(crate) const DROP_A_PID: u32 = b::NFSCOPE_DROP_A_PID;
-pub(crate) const DROP_A_COMM: u32 = b::NFSCOPE_DROP_A_COMM;
-pub(crate) const DROP_A_NETNS: u32 = b::NFSCOPE_DROP_A_NETNS;
-pub(crate) const DROP_A_IFINDEX: u32 = b::NFSCOPE_DROP_A_IFINDEX;
-pub(crate) const DROP_A_L3PROTO: u32 = b::NFSCOPE_DROP_A_L3PROTO;
-pub(crate) const DROP_A_L4PROTO: u32 = b::NFSCOPE_DROP_A_L4PROTO;
-pub(crate) const DROP_A_SADDR: u32 = b::NFSCOPE_DROP_A_SADDR;
-pub(crate) const DROP_A_DADDR: u32 = b::NFSCOPE_DROP_A_DADDR;
-pub(crate) const DROP_A_SPORT: u32 = b::NFSCOPE_DROP_A_SPORT;
-pub(crate) const DROP_A_DPORT: u32 = b::NFSCOPE_DROP_A_DPORT;
-pub(crate) const DROP_A_TCP_FLAGS: u32 = b::NFSCOPE_DROP_A_TCP_FLAGS;
-pub(crate) const DROP_A_LEN: u32 = b::NFSCOPE_DROP_A_LEN;
-pub(crate) const DROP_A_REASON: u32 = b::NFSCOPE_DROP_A_REASON;
-pub(crate) const DROP_A_REASON_NAME: u32 = b::NFSCOPE_DROP_A_REASON_NAME;
-pub(crate) const DROP_A_LOCATION: u32 = b::NFSCOPE_DROP_A_LOCATION;
-pub(crate) const DROP_A_STACK: u32 = b::NFSCOPE_DROP_A_STACK;
-pub(crate) const DROP_A_FRAME: u32 = b::NFSCOPE_DROP_A_FRAME;
-pub(crate) const A_RST: u32 = b::NFSCOPE_A_RST;
-pub(crate) const DROP_A_TCP_STATE: u32 = b::NFSCOPE_DROP_A_TCP_STATE;
-pub(crate) const DROP_A_HOOK: u32 = b::NFSCOPE_DROP_A_HOOK;
+pub(crate) const A_RECORD: u32 = b::NFSCOPE_A_RECORD;
+
+/// `struct nfscope_record`: what listeners get for a drop or reset.
+pub(crate) type Record = b::nfscope_record;
+pub(crate) const RECORD_DROP: u8 = b::NFSCOPE_RECORD_DROP as u8;
+pub(crate) const RECORD_RST: u8 = b::NFSCOPE_RECORD_RST as u8;
+pub(crate) const REC_PORTS: u8 = b::NFSCOPE_REC_PORTS as u8;
+pub(crate) const REC_TCP_FLAGS: u8 = b::NFSCOPE_REC_TCP_FLAGS as u8;
+pub(crate) const REC_TCP_STATE: u8 = b::NFSCOPE_REC_TCP_STATE as u8;
+pub(crate) const REC_HOOK: u8 = b::NFSCOPE_REC_HOOK as u8;
+pub(crate) const REC_HOOK_REG: u8 = b::NFSCOPE_REC_HOOK_REG as u8;
+pub(crate) const REC_HOOK_NFT: u8 = b::NFSCOPE_REC_HOOK_NFT as u8;
+const _: () = assert!(b::NFSCOPE_STACK_MAX as usize == crate::drops::STACK_DEPTH);
 
 pub(crate) const NF_DROP: u32 = b::NF_DROP;
 

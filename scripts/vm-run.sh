@@ -26,6 +26,9 @@ ko=${NFSCOPE_KO:-$(module_path "$KDIR")}
 [ -f "$ko" ] || die "no module built for $KDIR ($ko): run KDIR=$KDIR scripts/build-module.sh"
 timeout_s=${NFSCOPE_VM_TIMEOUT:-600}
 cpus=${NFSCOPE_VM_CPUS:-2}
+# Extra QEMU options (benchmarks: -icount, see scripts/bench-drops.sh).
+qemu_opts=()
+[ -n "${NFSCOPE_VM_QEMU_OPTS:-}" ] && qemu_opts=(--qemu-opts "$NFSCOPE_VM_QEMU_OPTS")
 
 rm -f "$out/rc" "$out/dmesg.log" "$out/console.log" "$out/module-ranges" "$out/kmemleak.txt"
 # The guest wrapper reads settings from here (OUTDIR is shared with the guest).
@@ -38,7 +41,7 @@ guest_cmd="$(printf %q "$NFSCOPE_ROOT/qemu-tests/guest-wrapper.sh") $(printf %q 
 # vng runs virtme-run by name: its venv must be on PATH.
 set +e
 PATH=$VNG_VENV/bin:$PATH timeout --kill-after=10 "$timeout_s" \
-	vng --run "$KDIR" --disable-kvm --force-9p --cpus "$cpus" --memory 1G \
+	vng --run "$KDIR" --disable-kvm --force-9p --cpus "$cpus" --memory 1G "${qemu_opts[@]}" \
 	--rwdir "$out" -v -e "$guest_cmd" </dev/null >"$out/console.log" 2>&1
 vng_rc=$?
 set -e

@@ -257,6 +257,11 @@ bool nfscope_skb_ct_dying(const struct sk_buff *skb)
 #endif
 }
 
+u64 nfscope_nf_hook_slow_addr(void)
+{
+	return (u64)(unsigned long)nf_hook_slow;
+}
+
 u64 nfscope_fprobe_nmissed(const struct fprobe *fp)
 {
 	return READ_ONCE(fp->nmissed);
@@ -486,7 +491,8 @@ static const struct nla_policy nfscope_policy[NFSCOPE_A_MAX + 1] = {
 };
 
 static const struct genl_multicast_group nfscope_mcgrps[] = {
-	{ .name = NFSCOPE_GENL_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
+	/* Records carry raw kernel addresses: CAP_SYS_ADMIN, not CAP_NET_ADMIN. */
+	{ .name = NFSCOPE_GENL_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_SYS_ADMIN },
 };
 
 /* .doit is filled in by nfscope_genl_register() before registration. */
@@ -543,10 +549,11 @@ bool nfscope_events_have_listeners(void)
 	return genl_has_listeners(&nfscope_family, &init_net, 0);
 }
 
-/* A new message of our family; *hdr receives its genetlink header. */
-static struct sk_buff *nfscope_msg_new(u32 portid, u32 seq, u8 cmd, void **hdr)
+/* A new message of our family with room for size bytes of attributes;
+ * *hdr receives its genetlink header. */
+static struct sk_buff *nfscope_msg_new(u32 size, u32 portid, u32 seq, u8 cmd, void **hdr)
 {
-	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	struct sk_buff *skb = genlmsg_new(size, GFP_KERNEL);
 
 	if (!skb)
 		return NULL;
@@ -558,9 +565,9 @@ static struct sk_buff *nfscope_msg_new(u32 portid, u32 seq, u8 cmd, void **hdr)
 	return skb;
 }
 
-struct sk_buff *nfscope_event_new(void **hdr)
+struct sk_buff *nfscope_event_new(u32 size, void **hdr)
 {
-	return nfscope_msg_new(0, 0, NFSCOPE_CMD_EVENT, hdr);
+	return nfscope_msg_new(size, 0, 0, NFSCOPE_CMD_EVENT, hdr);
 }
 
 /* Consumes skb. -ESRCH: nobody listens. */
@@ -658,7 +665,7 @@ u32 nfscope_nla_get_u32(const struct nlattr *nla)
 
 struct sk_buff *nfscope_genl_reply_new(struct genl_info *info, void **hdr)
 {
-	return nfscope_msg_new(info->snd_portid, info->snd_seq, info->genlhdr->cmd, hdr);
+	return nfscope_msg_new(NLMSG_GOODSIZE, info->snd_portid, info->snd_seq, info->genlhdr->cmd, hdr);
 }
 
 int nfscope_genl_reply_send(struct sk_buff *skb, void *hdr, struct genl_info *info)

@@ -65,6 +65,7 @@ struct ftrace_regs;
 struct fprobe;
 u64 nfscope_fregs_arg(struct ftrace_regs *fregs, u32 n);
 s64 nfscope_fregs_return_value(struct ftrace_regs *fregs);
+u64 nfscope_nf_hook_slow_addr(void);
 u64 nfscope_fprobe_nmissed(const struct fprobe *fp);
 
 /* netfilter hooks: who is registered where (IPv4 and IPv6 hooks) */
@@ -119,7 +120,7 @@ void nfscope_drain_cancel_sync(void);
 
 /* events: multicast to the "events" group of init_net */
 bool nfscope_events_have_listeners(void);
-struct sk_buff *nfscope_event_new(void **hdr);
+struct sk_buff *nfscope_event_new(u32 size, void **hdr);
 int nfscope_event_send(struct sk_buff *skb, void *hdr);
 
 /* module parameters Rust's module! cannot declare (strings) */

@@ -266,6 +266,20 @@ impl core::ops::DerefMut for Reply<'_> {
     }
 }
 
+/// A UAPI struct sent as a binary attribute.
+///
+/// # Safety
+///
+/// Implementors are `#[repr(C)]` structs of integers and integer arrays
+/// with no padding bytes, so every byte of a value is initialized.
+pub(crate) unsafe trait UapiStruct: Copy {}
+
+// SAFETY: `struct nfscope_record` is integers and integer arrays laid out
+// without holes: 19 u64, 7 32-bit, 3 u16, 14 u8 and 176 bytes of arrays
+// make its 360 bytes (checked below).
+unsafe impl UapiStruct for bindings::nfscope_record {}
+const _: () = assert!(core::mem::size_of::<bindings::nfscope_record>() == 360);
+
 /// An attribute nest opened by [`Message::nest_start`].
 pub(crate) struct Nest(*mut bindings::nlattr);
 
@@ -328,6 +342,15 @@ impl Message {
         Ok(Nest(nest))
     }
 
+    /// A binary attribute holding `value`'s bytes (a UAPI struct: plain
+    /// integers and arrays, no padding holes left uninitialized).
+    pub(crate) fn put_record<T: UapiStruct>(&mut self, kind: u32, value: &T) -> Result {
+        // SAFETY: `T: UapiStruct` is plain old data with every byte
+        // initialized (its contract), so its bytes can be read.
+        let bytes = unsafe { core::slice::from_raw_parts(core::ptr::from_ref(value).cast::<u8>(), core::mem::size_of::<T>()) };
+        self.put_bytes(kind, bytes)
+    }
+
     pub(crate) fn nest_end(&mut self, nest: Nest) {
         // SAFETY: `nest` was opened in our `skb` and is still open.
         unsafe { bindings::nfscope_nla_nest_end(self.skb, nest.0) };
@@ -383,11 +406,12 @@ impl core::ops::DerefMut for Event {
 }
 
 impl Event {
-    /// Starts an event. Process context (allocates with GFP_KERNEL).
-    pub(crate) fn new() -> Result<Self> {
+    /// Starts an event with room for `size` bytes of attributes. Process
+    /// context (allocates with GFP_KERNEL).
+    pub(crate) fn new(size: u32) -> Result<Self> {
         let mut hdr = core::ptr::null_mut();
         // SAFETY: `hdr` is a valid out pointer.
-        let skb = unsafe { bindings::nfscope_event_new(&mut hdr) };
+        let skb = unsafe { bindings::nfscope_event_new(size, &mut hdr) };
         if skb.is_null() {
             return Err(ENOMEM);
         }

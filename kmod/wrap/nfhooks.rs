@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Netfilter hook functions seen from outside: which functions the IPv4 and
-//! IPv6 hooks of all namespaces run, an fprobe on one of them (entry: the
-//! packet, the namespace, pf and hook point; return: the verdict), and
-//! the registration a call belongs to (priority, nftables table and chain).
+//! IPv6 hooks of all namespaces run, an entry probe on them (the packet, the
+//! namespace, pf and hook point of each call; no return probe: hook
+//! functions run for every packet, and a return hook would double the
+//! cost), and the registration a call belongs to (priority, nftables table
+//! and chain).
 //! Nothing here changes a hook: the functions are probed, never patched.
 
 use crate::bindings;
@@ -27,15 +29,11 @@ pub(crate) struct HookCall {
     pub(crate) cpu: u32,
 }
 
-/// What to do around each call of a probed hook function. Runs wherever
+/// What to do at each call of a probed hook function. Runs wherever
 /// netfilter runs (softirq or process context, preemption off): must not
 /// sleep.
 pub(crate) trait HookWatch: Sync + 'static {
-    /// Kept from entry to return.
-    type Data: Copy;
-    fn on_entry(&self, call: &HookCall, tag: u32) -> Self::Data;
-    /// `verdict` is the hook's return value (`NF_DROP`, `NF_ACCEPT`, ...).
-    fn on_return(&self, call: &HookCall, tag: u32, data: &Self::Data, verdict: u32);
+    fn on_entry(&self, call: &HookCall, tag: u32);
 }
 
 /// The fprobe handler for a set of hook functions.
@@ -60,8 +58,8 @@ impl<W: HookWatch> HookFns<W> {
 }
 
 impl<W: HookWatch> FprobeHandler for HookFns<W> {
-    /// The call, its function's tag (found once, at entry) and the watch's data.
-    type Entry = (HookCall, u32, W::Data);
+    type Entry = ();
+    const EXIT: bool = false;
 
     fn on_entry(&self, regs: &CallRegs<'_>) -> Option<Self::Entry> {
         let (func, tag) = self.func_of(regs.entry_ip())?;
@@ -75,17 +73,14 @@ impl<W: HookWatch> FprobeHandler for HookFns<W> {
         unsafe { bindings::nfscope_hook_state(state, &mut call.pf, &mut call.hooknum, &mut net) };
         call.net = net as usize;
         // SAFETY: `watch` outlives the probe (`on_hook_fns`'s contract).
-        let data = unsafe { &*self.watch }.on_entry(&call, tag);
-        Some((call, tag, data))
+        unsafe { &*self.watch }.on_entry(&call, tag);
+        Some(())
     }
 
-    fn on_exit(&self, regs: &CallRegs<'_>, (call, tag, data): &Self::Entry) {
-        // SAFETY: as in `on_entry`.
-        unsafe { &*self.watch }.on_return(call, *tag, data, regs.return_value() as u32);
-    }
+    fn on_exit(&self, _regs: &CallRegs<'_>, _entry: &()) {}
 }
 
-/// Entry and exit probes on a set of hook functions.
+/// Entry probes on a set of hook functions.
 pub(crate) type HookFnsProbe<W> = Fprobe<HookFns<W>>;
 
 impl<W: HookWatch> Fprobe<HookFns<W>> {
@@ -119,6 +114,13 @@ impl<W: HookWatch> Fprobe<HookFns<W>> {
     pub(crate) fn len(&self) -> usize {
         self.handler().funcs.len()
     }
+}
+
+/// Where `nf_hook_slow` (which runs a hook point's functions and frees
+/// what they drop by verdict) starts.
+pub(crate) fn hook_slow_addr() -> u64 {
+    // SAFETY: returns a function's address.
+    unsafe { bindings::nfscope_nf_hook_slow_addr() }
 }
 
 /// The distinct functions on the IPv4 and IPv6 hooks of every namespace now

@@ -43,6 +43,23 @@ pub(crate) fn symbol_name(addr: u64, buf: &mut [u8]) -> &[u8] {
     until_nul(buf)
 }
 
+/// The code of the function starting at `start`: from `start` to the
+/// size `%pS` gives it (empty if it knows none).
+pub(crate) fn function_range(start: u64) -> core::ops::Range<u64> {
+    let mut buf = [0u8; 128];
+    let size = symbol(start, &mut buf)
+        .rsplit(|&b| b == b'/')
+        .next()
+        .and_then(|s| s.split(|&b| b == b' ').next())
+        .and_then(|s| s.strip_prefix(b"0x"))
+        .and_then(|hex| core::str::from_utf8(hex).ok())
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok());
+    match size {
+        Some(size) if start != 0 => start..start + size,
+        _ => 0..0,
+    }
+}
+
 /// One past the largest core drop reason (`SKB_DROP_REASON_MAX`).
 pub(crate) fn drop_reason_max() -> u32 {
     // SAFETY: returns a constant.

@@ -4,11 +4,17 @@
 # getpeername() cost on a plain and on a TOA connection; per-packet cost of
 # 64-byte UDP datagrams (4 hook calls each: OUTPUT, POSTROUTING, PREROUTING,
 # INPUT); TCP stream throughput (every segment has timestamp options, so the
-# TOA option walk runs at INPUT). Prints medians of 3 alternating rounds.
+# TOA option walk runs at INPUT); TCP 1-byte round trips on one connection
+# (per-packet cost; timestamps on every segment, TOA kinds configured: the
+# defaults). "loaded" is the module as loaded (every probe on, hook
+# counters on); "toa-only" turns the drop monitor's probes and the hook
+# counters off, leaving TOA's per-packet path alone. Prints medians of 3
+# alternating rounds.
 source "$NFSCOPE_ROOT/qemu-tests/lib.sh"
 NB=${1:?usage: toa-bench.sh NETBENCH}
 N_GETPEERNAME=${N_GETPEERNAME:-200000}
 N_UDP=${N_UDP:-200000}
+N_RR=${N_RR:-20000}
 STREAM_MB=${STREAM_MB:-200}
 toa_setup
 T200=c8089c40cb007107
@@ -46,27 +52,45 @@ stream_mbps() {
 	wait $srv
 }
 
+rr_ns() {
+	port=$((port + 1))
+	ip netns exec be "$NB" pingpong-server 198.18.2.2 $port >"$NFSCOPE_OUT/rr.txt" &
+	local srv=$!
+	until grep -q ready "$NFSCOPE_OUT/rr.txt" 2>/dev/null; do sleep 0.05; done
+	ip netns exec lb "$NB" pingpong-client 198.18.2.2 $port "$N_RR" | awk '{print $2}'
+	wait $srv
+}
+
+toa_only() {
+	nfscope drops config --probes none >/dev/null
+	for ns in lb be; do ip netns exec $ns "$NFSCOPE_BIN" config --hooks off >/dev/null; done
+	[ "$(nfscope drops config --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["config"]["probes"])')" = "['toa']" ] ||
+		fail "toa-only: probes are not just toa"
+}
+
 results=$NFSCOPE_OUT/bench.tsv
 : >"$results"
 for round in 1 2 3; do
-	for mode in unloaded loaded; do
-		[ $mode = loaded ] && load_module
-		printf '%s\t%s\t%s\t%s\t%s\n' "$mode" "$(getpeername_ns plain)" "$(getpeername_ns toa)" \
-			"$(udp_ns)" "$(stream_mbps)" >>"$results"
-		[ $mode = loaded ] && unload_module
+	for mode in unloaded loaded toa-only; do
+		[ $mode = unloaded ] || load_module
+		[ $mode = toa-only ] && toa_only
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$(getpeername_ns plain)" "$(getpeername_ns toa)" \
+			"$(udp_ns)" "$(stream_mbps)" "$(rr_ns)" >>"$results"
+		[ $mode = unloaded ] || unload_module
 	done
 done
 cat "$results"
 "$PY" - "$results" <<'PY'
 import statistics, sys
 rows = [l.split("\t") for l in open(sys.argv[1]).read().split("\n") if l]
-med = {m: [statistics.median(float(r[i]) for r in rows if r[0] == m) for i in (1, 2, 3, 4)] for m in ("unloaded", "loaded")}
+modes = ("unloaded", "loaded", "toa-only")
+med = {m: [statistics.median(float(r[i]) for r in rows if r[0] == m) for i in (1, 2, 3, 4, 5)] for m in modes}
 names = ["getpeername() plain connection (ns)", "getpeername() TOA connection (ns)",
-         "64-byte UDP datagram, 4 hooks (ns)", "TCP stream (MB/s)"]
-print("%-40s %12s %12s %8s" % ("median of 3 rounds", "unloaded", "loaded", "ratio"))
+         "64-byte UDP datagram, 4 hooks (ns)", "TCP stream (MB/s)", "TCP 1-byte round trip (ns)"]
+print("%-40s %10s %10s %8s %10s %8s" % ("median of 3 rounds", "unloaded", "loaded", "ratio", "toa-only", "ratio"))
 for i, n in enumerate(names):
-    u, l = med["unloaded"][i], med["loaded"][i]
-    print("%-40s %12.1f %12.1f %8.2f" % (n, u, l, l / u))
+    u, l, t = (med[m][i] for m in modes)
+    print("%-40s %10.1f %10.1f %8.2f %10.1f %8.2f" % (n, u, l, l / u, t, t / u))
 extra = med["loaded"][2] - med["unloaded"][2]
 print("extra cost per UDP packet (4 hook calls): %.1f ns" % extra)
 PY

@@ -83,10 +83,13 @@ assert_cmp "$(wc -l <<<"$rows")" -eq "$(nproc)" "conntrack stats rows (one per C
 ip netns exec b "$NFSCOPE_BIN" conntrack stats --watch 0.2 --count 1 | tee "$NFSCOPE_OUT/ct.txt"
 grep -q "^ *all " "$NFSCOPE_OUT/ct.txt" || fail "conntrack stats --watch: no totals row"
 
-step "listening needs CAP_NET_ADMIN"
+step "listening needs CAP_SYS_ADMIN (records carry raw kernel addresses)"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all timeout 10 "$NFSCOPE_BIN" drops watch 2>&1) &&
 	fail "unprivileged drops watch succeeded"
-grep -q "needs CAP_NET_ADMIN" <<<"$out" || fail "unprivileged drops watch: $out"
+grep -q "needs CAP_SYS_ADMIN" <<<"$out" || fail "unprivileged drops watch: $out"
+out=$(capsh --drop=cap_sys_admin -- -c "timeout 10 $NFSCOPE_BIN drops watch" 2>&1) &&
+	fail "drops watch without CAP_SYS_ADMIN succeeded"
+grep -q "needs CAP_SYS_ADMIN" <<<"$out" || fail "drops watch without CAP_SYS_ADMIN: $out"
 
 step "human output: a header line and an indented stack"
 timeout 60 "$NFSCOPE_BIN" drops watch --netns b --port 9999 --count 1 >"$NFSCOPE_OUT/human.txt" &

@@ -24,7 +24,7 @@ mod tests {
     #[test]
     fn uapi_matches_the_header() {
         assert_eq!(uapi::family_name(), "nfscope");
-        assert_eq!(uapi::NFSCOPE_GENL_VERSION, 1);
+        assert_eq!(uapi::NFSCOPE_GENL_VERSION, 2);
         // Append-only numbering: these values are ABI.
         assert_eq!(uapi::NFSCOPE_CMD_GET_STATUS, 1);
         assert_eq!(uapi::NFSCOPE_CMD_SET_CONFIG, 2);

@@ -150,6 +150,18 @@ impl KindTable {
         Ok(())
     }
 
+    /// The kinds that carry any layout, as a set of 256 bits (kind `k` is
+    /// bit `k % 64` of word `k / 64`), for [`has_toa_kind`].
+    pub fn kind_set(&self) -> [u64; 4] {
+        let mut set = [0u64; 4];
+        for (kind, &bits) in self.layouts.iter().enumerate() {
+            if bits != 0 {
+                set[kind / 64] |= 1 << (kind % 64);
+            }
+        }
+        set
+    }
+
     /// Stops decoding `kind` altogether.
     pub fn clear(&mut self, kind: u8) {
         self.layouts[kind as usize] = 0;
@@ -281,6 +293,20 @@ fn decode(kind: u8, layout: Layout, d: &[u8]) -> Result<Decoded, ToaError> {
             _ => return Err(ToaError::Version { kind }),
         },
     })
+}
+
+/// Whether `options` hold an option of a kind in `kinds` (a
+/// [`KindTable::kind_set`]), without decoding any. `Ok(false)` means
+/// [`parse_toa`] finds no TOA; an error means it fails too. A packet's fast
+/// path: most carry timestamps and SACK, not TOA.
+pub fn has_toa_kind(options: &[u8], kinds: &[u64; 4]) -> Result<bool, ToaError> {
+    for opt in tcp_options(options) {
+        let kind = opt?.kind;
+        if kinds[kind as usize / 64] & (1 << (kind % 64)) != 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Decodes the TOA of one packet from its TCP options (the bytes after the

@@ -1,7 +1,7 @@
 //! TOA codec: the vectors of DESIGN §7, every layout, malformed inputs, and
 //! properties over arbitrary option bytes.
 
-use nfscope_codec::toa::{parse_toa, tcp_options, KindTable, KindTableError, Layout, Toa, ToaError};
+use nfscope_codec::toa::{has_toa_kind, parse_toa, tcp_options, KindTable, KindTableError, Layout, Toa, ToaError};
 use proptest::prelude::*;
 use std::net::IpAddr;
 
@@ -28,6 +28,19 @@ fn design_vectors() {
     ];
     assert_eq!(client(&v6), (ip("2001:db8::42"), Some(443)));
     assert_eq!(client(&[0x1c, 0x07, 0x01, 0xcb, 0x00, 0x71, 0x05]), (ip("203.0.113.5"), None));
+}
+
+#[test]
+fn kind_set_lists_configured_kinds() {
+    let set = KindTable::default().kind_set();
+    for kind in [254u8, 253, 200, 252, 249, 201, 28] {
+        assert!(set[kind as usize / 64] & 1 << (kind % 64) != 0, "kind {kind}");
+    }
+    assert_eq!(set.iter().map(|w| w.count_ones()).sum::<u32>(), 7);
+    // Timestamps (8) and SACK-permitted (4): not TOA kinds.
+    assert_eq!(has_toa_kind(&[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 4, 2], &set), Ok(false));
+    assert_eq!(has_toa_kind(&[1, 1, 254, 8, 0, 80, 1, 2, 3, 4], &set), Ok(true));
+    assert_eq!(has_toa_kind(&[8, 20, 0], &set), Err(ToaError::OptionList));
 }
 
 #[test]
@@ -143,6 +156,18 @@ proptest! {
             }
         }
         prop_assert!(total <= opts.len());
+    }
+
+    /// The fast path agrees with the full decode: no TOA kind present means
+    /// no TOA, a broken list fails both.
+    #[test]
+    fn kind_scan_agrees_with_parse(opts in proptest::collection::vec(any::<u8>(), 0..60)) {
+        let kinds = KindTable::default();
+        match has_toa_kind(&opts, &kinds.kind_set()) {
+            Ok(false) => prop_assert_eq!(parse_toa(&opts, &kinds), Ok(None)),
+            Ok(true) => {}
+            Err(e) => prop_assert_eq!(parse_toa(&opts, &kinds), Err(e)),
+        }
     }
 
     /// Every Port4 option round-trips, wherever it sits among NOPs.

@@ -9,8 +9,10 @@
 #ifndef _UAPI_NFSCOPE_H
 #define _UAPI_NFSCOPE_H
 
+#include <linux/types.h>
+
 #define NFSCOPE_GENL_NAME "nfscope"
-#define NFSCOPE_GENL_VERSION 1
+#define NFSCOPE_GENL_VERSION 2
 /* Multicast group for event records (drops, resets). */
 #define NFSCOPE_GENL_MCGRP_EVENTS "events"
 
@@ -31,9 +33,10 @@ enum nfscope_cmd {
 	/* Set the layouts (NFSCOPE_A_TOA_LAYOUTS, 0 = none) option kind
 	 * NFSCOPE_A_TOA_KIND carries. CAP_NET_ADMIN. */
 	NFSCOPE_CMD_TOA_SET_KIND,
-	/* Multicast on "events" (init_net listeners, CAP_NET_ADMIN): at most
-	 * one NFSCOPE_A_DROP or NFSCOPE_A_RST per message, plus
-	 * NFSCOPE_A_LOST and NFSCOPE_A_SUPPRESSED counts. */
+	/* Multicast on "events" (init_net listeners, CAP_SYS_ADMIN: records
+	 * carry raw kernel addresses): NFSCOPE_A_LOST and NFSCOPE_A_SUPPRESSED
+	 * counts first, then any number of NFSCOPE_A_RECORD (struct
+	 * nfscope_record) in the order they were made on one CPU. */
 	NFSCOPE_CMD_EVENT,
 	/* The drop monitor's configuration (NFSCOPE_A_PROBES ...
 	 * NFSCOPE_A_STACK_DEPTH) and counters (NFSCOPE_A_DROP_STATS). The
@@ -123,6 +126,8 @@ enum nfscope_attr {
 	/* u64 (events): records left out by sampling or the rate limit on
 	 * this CPU since its previous event message (not lost: by config) */
 	NFSCOPE_A_SUPPRESSED,
+	/* binary (events): one struct nfscope_record */
+	NFSCOPE_A_RECORD,
 	__NFSCOPE_A_MAX,
 };
 #define NFSCOPE_A_MAX (__NFSCOPE_A_MAX - 1)
@@ -197,6 +202,8 @@ enum nfscope_toa_stat {
 	__NFSCOPE_TOA_STAT_MAX,
 };
 
+/* Version 1 sent records as NFSCOPE_A_DROP/NFSCOPE_A_RST nests of these,
+ * with names; since version 2 they are struct nfscope_record. */
 enum nfscope_drop_attr {
 	NFSCOPE_DROP_A_UNSPEC,
 	NFSCOPE_DROP_A_PAD,
@@ -295,9 +302,9 @@ enum nfscope_drop_stat {
 	NFSCOPE_DSTAT_SUPPRESSED,	/* not recorded: sampling or rate limit */
 	NFSCOPE_DSTAT_QUEUED,		/* records queued for listeners */
 	NFSCOPE_DSTAT_LOST_RING,	/* records lost: CPU buffer full */
-	NFSCOPE_DSTAT_LOST_SEND,	/* messages lost: not delivered to a
-					 * listener (ENOBUFS) or no memory */
-	NFSCOPE_DSTAT_SENT,		/* event messages delivered */
+	NFSCOPE_DSTAT_LOST_SEND,	/* records lost: their message was not
+					 * delivered to a listener (ENOBUFS) */
+	NFSCOPE_DSTAT_SENT,		/* records delivered */
 	NFSCOPE_DSTAT_SUMMARY_FULL,	/* drops not in the summary: table full */
 	NFSCOPE_DSTAT_HOOK_FUNCS,	/* netfilter hook functions probed */
 	NFSCOPE_DSTAT_HOOK_MISSED,	/* hook calls the probes missed */
@@ -315,6 +322,63 @@ enum nfscope_sum_attr {
 	NFSCOPE_SUM_A_HOOK,		/* nested: enum nfscope_hook_attr */
 	NFSCOPE_SUM_A_COUNT,		/* u64 */
 	__NFSCOPE_SUM_A_MAX,
+};
+
+#define NFSCOPE_STACK_MAX 16
+
+enum nfscope_record_kind {
+	NFSCOPE_RECORD_DROP,	/* a dropped packet (skb:kfree_skb) */
+	NFSCOPE_RECORD_RST,	/* a TCP reset the kernel sent */
+};
+
+/* Bits of nfscope_record.flags: which optional fields hold a value. */
+#define NFSCOPE_REC_PORTS	0x01	/* sport, dport */
+#define NFSCOPE_REC_TCP_FLAGS	0x02	/* tcp_flags (TCP drops) */
+#define NFSCOPE_REC_TCP_STATE	0x04	/* tcp_state (RSTs for a socket) */
+#define NFSCOPE_REC_HOOK	0x08	/* hook_* (the netfilter hook that dropped it) */
+#define NFSCOPE_REC_HOOK_REG	0x10	/* hook_priority (the registration was still there) */
+#define NFSCOPE_REC_HOOK_NFT	0x20	/* hook_table, hook_chain, hook_table_family */
+
+/*
+ * One drop or reset record (NFSCOPE_A_RECORD), host byte order except the
+ * addresses. Code addresses are raw: readers name them from /proc/kallsyms
+ * (the module does no symbol lookup per record). For RSTs the source is the
+ * resetting side and `location` is the resetting function.
+ */
+struct nfscope_record {
+	__u64 time_ns;		/* CLOCK_REALTIME */
+	__u64 location;		/* the freeing call site (drops) */
+	__u64 hook_func;	/* the hook function (NFSCOPE_REC_HOOK) */
+	__u64 stack[NFSCOPE_STACK_MAX];	/* return addresses, innermost first */
+	__u32 cpu;
+	__u32 pid;		/* task running when the skb was freed */
+	__u32 netns;		/* netns inode, 0 if unknown */
+	__u32 ifindex;		/* 0 if none */
+	__u32 len;		/* skb->len */
+	__u32 reason;		/* enum skb_drop_reason; RSTs: enum sk_rst_reason */
+	__s32 hook_priority;
+	__u16 l3proto;		/* ethertype */
+	__u16 sport;
+	__u16 dport;
+	__u8 kind;		/* enum nfscope_record_kind */
+	__u8 flags;		/* NFSCOPE_REC_* */
+	__u8 addr_len;		/* saddr/daddr bytes: 4, 16, or 0 (not IP) */
+	__u8 l4proto;		/* IPPROTO_* (addr_len != 0) */
+	__u8 tcp_flags;
+	__u8 tcp_state;		/* TCP_* of the socket */
+	__u8 depth;		/* stack entries used */
+	__u8 hook_pf;		/* NFPROTO_* */
+	__u8 hook_hooknum;	/* NF_INET_* */
+	__u8 hook_how;		/* enum nfscope_hook_how */
+	__u8 hook_ct;		/* enum nfscope_ct_drop, 0 if none */
+	__u8 hook_table_family;	/* NFPROTO_* of the nftables table */
+	__u8 pad[2];		/* zero */
+	__u8 saddr[16];
+	__u8 daddr[16];
+	char comm[16];
+	char reason_name[48];	/* as the kernel names the reason */
+	char hook_table[32];
+	char hook_chain[32];
 };
 
 #endif /* _UAPI_NFSCOPE_H */

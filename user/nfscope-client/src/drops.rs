@@ -1,6 +1,7 @@
 //! Drop events multicast by the module.
 
-use crate::netlink::{get_s32, get_string, get_u16, get_u32, get_u64, get_u8, Attr, Attrs, GenlSocket, NetlinkError};
+use crate::kallsyms::Symbolizer;
+use crate::netlink::{get_s32, get_string, get_u16, get_u32, get_u64, get_u8, Attr, AttrTable, Attrs, GenlSocket, NetlinkError};
 use nfscope_codec::uapi;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -80,15 +81,22 @@ fn nfproto_name(pf: u8) -> String {
     }
 }
 
+/// The parts of a hook attribution, however they came.
+struct HookParts {
+    function: String,
+    pf: u8,
+    hooknum: u8,
+    priority: Option<i32>,
+    how: Option<u8>,
+    table: Option<String>,
+    chain: Option<String>,
+    table_family: Option<u8>,
+    ct: Option<u8>,
+}
+
 impl HookInfo {
-    /// Decodes an `enum nfscope_hook_attr` nest.
-    pub fn decode(nest: &[u8]) -> Result<Self, NetlinkError> {
-        let a = Attrs(nest);
-        let opt = |k: u32| a.get(k as u16);
-        let function = get_string(a.require(uapi::NFSCOPE_HOOK_A_FUNC, "hook function")?)?;
-        let pf = get_u8(a.require(uapi::NFSCOPE_HOOK_A_PF, "hook pf")?)?;
-        let table = opt(uapi::NFSCOPE_HOOK_A_TABLE)?.map(get_string).transpose()?;
-        let conntrack = opt(uapi::NFSCOPE_HOOK_A_CT_DROP)?.map(get_u8).transpose()?.map(|c| {
+    fn new(p: HookParts) -> Self {
+        let conntrack = p.ct.map(|c| {
             match c as u32 {
                 uapi::NFSCOPE_CT_DROP_INSERT_FAILED_DYING => "insert_failed_dying",
                 uapi::NFSCOPE_CT_DROP_INSERT_FAILED_CLASH => "insert_failed_clash",
@@ -97,27 +105,42 @@ impl HookInfo {
             }
             .to_string()
         });
-        let class = if table.is_some() {
+        let class = if p.table.is_some() {
             "nftables"
-        } else if conntrack.is_some() || function.starts_with("nf_confirm") || function.contains("conntrack") {
+        } else if conntrack.is_some() || p.function.starts_with("nf_confirm") || p.function.contains("conntrack") {
             "conntrack"
         } else {
             "other"
         };
-        Ok(Self {
+        Self {
             class: class.into(),
-            family: if pf == 10 { "ipv6".into() } else { "ipv4".into() },
-            hook: hook_point_name(get_u8(a.require(uapi::NFSCOPE_HOOK_A_HOOKNUM, "hook number")?)?),
-            priority: opt(uapi::NFSCOPE_HOOK_A_PRIORITY)?.map(get_s32).transpose()?,
-            how: opt(uapi::NFSCOPE_HOOK_A_HOW)?.map(get_u8).transpose()?.map(|h| {
-                if h as u32 == uapi::NFSCOPE_HOOK_HOW_FREED { "freed".to_string() } else { "verdict".to_string() }
-            }),
-            chain: opt(uapi::NFSCOPE_HOOK_A_CHAIN)?.map(get_string).transpose()?,
-            table_family: opt(uapi::NFSCOPE_HOOK_A_TABLE_FAMILY)?.map(get_u8).transpose()?.map(nfproto_name),
-            table,
+            family: if p.pf == 10 { "ipv6".into() } else { "ipv4".into() },
+            hook: hook_point_name(p.hooknum),
+            priority: p.priority,
+            how: p.how.map(|h| if h as u32 == uapi::NFSCOPE_HOOK_HOW_FREED { "freed".to_string() } else { "verdict".to_string() }),
+            chain: p.chain,
+            table_family: p.table_family.map(nfproto_name),
+            table: p.table,
             conntrack,
-            function,
-        })
+            function: p.function,
+        }
+    }
+
+    /// Decodes an `enum nfscope_hook_attr` nest (summary lines).
+    pub fn decode(nest: &[u8]) -> Result<Self, NetlinkError> {
+        let a = AttrTable::<32>::new(Attrs(nest))?;
+        let opt = |k: u32| a.get(k);
+        Ok(Self::new(HookParts {
+            function: get_string(a.require(uapi::NFSCOPE_HOOK_A_FUNC, "hook function")?)?,
+            pf: get_u8(a.require(uapi::NFSCOPE_HOOK_A_PF, "hook pf")?)?,
+            hooknum: get_u8(a.require(uapi::NFSCOPE_HOOK_A_HOOKNUM, "hook number")?)?,
+            priority: opt(uapi::NFSCOPE_HOOK_A_PRIORITY)?.map(get_s32).transpose()?,
+            how: opt(uapi::NFSCOPE_HOOK_A_HOW)?.map(get_u8).transpose()?,
+            table: opt(uapi::NFSCOPE_HOOK_A_TABLE)?.map(get_string).transpose()?,
+            chain: opt(uapi::NFSCOPE_HOOK_A_CHAIN)?.map(get_string).transpose()?,
+            table_family: opt(uapi::NFSCOPE_HOOK_A_TABLE_FAMILY)?.map(get_u8).transpose()?,
+            ct: opt(uapi::NFSCOPE_HOOK_A_CT_DROP)?.map(get_u8).transpose()?,
+        }))
     }
 
     /// `ipv4 LOCAL_IN prio 0 nft inet t/input (nft_do_chain_inet, freed)`.
@@ -195,53 +218,90 @@ fn ip(p: &[u8]) -> Option<IpAddr> {
 }
 
 impl DropRecord {
-    /// Decodes an `NFSCOPE_A_DROP` nest.
-    pub fn decode(nest: &[u8]) -> Result<Self, NetlinkError> {
-        let a = Attrs(nest);
-        let opt = |k: u32| a.get(k as u16);
-        let mut stack = Vec::new();
-        if let Some(s) = opt(uapi::NFSCOPE_DROP_A_STACK)? {
-            for f in Attrs(s).iter() {
-                stack.push(get_string(f?.1)?);
-            }
+    /// Decodes a `struct nfscope_record` (`NFSCOPE_A_RECORD`), naming its
+    /// code addresses with `symbols`. Returns the record and whether it is a
+    /// reset.
+    pub fn from_wire(bytes: &[u8], symbols: &mut Symbolizer) -> Result<(Self, bool), NetlinkError> {
+        if bytes.len() < std::mem::size_of::<uapi::nfscope_record>() {
+            return Err(NetlinkError::Protocol(format!("record of {} bytes: too short", bytes.len())));
         }
-        let l4 = opt(uapi::NFSCOPE_DROP_A_L4PROTO)?.map(get_u8).transpose()?;
-        Ok(Self {
-            time_ns: get_u64(a.require(uapi::NFSCOPE_DROP_A_TIME_NS, "time")?)?,
-            cpu: get_u32(a.require(uapi::NFSCOPE_DROP_A_CPU, "cpu")?)?,
-            pid: get_u32(a.require(uapi::NFSCOPE_DROP_A_PID, "pid")?)?,
-            comm: get_string(a.require(uapi::NFSCOPE_DROP_A_COMM, "comm")?)?,
-            netns: get_u32(a.require(uapi::NFSCOPE_DROP_A_NETNS, "netns")?)?,
-            ifindex: get_u32(a.require(uapi::NFSCOPE_DROP_A_IFINDEX, "ifindex")?)?,
-            l3proto: get_u16(a.require(uapi::NFSCOPE_DROP_A_L3PROTO, "l3proto")?)?,
-            protocol: l4.map(proto_name),
-            saddr: opt(uapi::NFSCOPE_DROP_A_SADDR)?.and_then(ip),
-            daddr: opt(uapi::NFSCOPE_DROP_A_DADDR)?.and_then(ip),
-            sport: opt(uapi::NFSCOPE_DROP_A_SPORT)?.map(get_u16).transpose()?,
-            dport: opt(uapi::NFSCOPE_DROP_A_DPORT)?.map(get_u16).transpose()?,
-            tcp_flags: opt(uapi::NFSCOPE_DROP_A_TCP_FLAGS)?.map(get_u8).transpose()?.map(tcp_flags_text),
-            len: get_u32(a.require(uapi::NFSCOPE_DROP_A_LEN, "len")?)?,
-            reason: get_u32(a.require(uapi::NFSCOPE_DROP_A_REASON, "reason")?)?,
-            reason_name: get_string(a.require(uapi::NFSCOPE_DROP_A_REASON_NAME, "reason name")?)?,
-            tcp_state: opt(uapi::NFSCOPE_DROP_A_TCP_STATE)?.map(get_u8).transpose()?.map(tcp_state_name),
-            location: get_string(a.require(uapi::NFSCOPE_DROP_A_LOCATION, "location")?)?,
-            hook: opt(uapi::NFSCOPE_DROP_A_HOOK)?.map(HookInfo::decode).transpose()?,
-            stack,
-        })
+        // SAFETY: `bytes` holds at least a record, read without alignment;
+        // every bit pattern is a valid `nfscope_record` (integers and arrays
+        // of integers only).
+        let w: uapi::nfscope_record = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+        let has = |flag: u32| w.flags as u32 & flag != 0;
+        let rst = w.kind as u32 == uapi::NFSCOPE_RECORD_RST;
+        let ip = match w.addr_len {
+            4 | 16 => Some(w.l4proto),
+            _ => None,
+        };
+        let addr = |a: &[u8; 16]| ip.and_then(|_| self::ip(&a[..w.addr_len as usize]));
+        let depth = (w.depth as usize).min(w.stack.len());
+        let hook = has(uapi::NFSCOPE_REC_HOOK).then(|| {
+            let nft = has(uapi::NFSCOPE_REC_HOOK_NFT);
+            HookInfo::new(HookParts {
+                function: symbols.format_name(w.hook_func),
+                pf: w.hook_pf,
+                hooknum: w.hook_hooknum,
+                priority: has(uapi::NFSCOPE_REC_HOOK_REG).then_some(w.hook_priority),
+                how: (w.hook_how != 0).then_some(w.hook_how),
+                table: nft.then(|| c_string(&w.hook_table)),
+                chain: nft.then(|| c_string(&w.hook_chain)),
+                table_family: nft.then_some(w.hook_table_family),
+                ct: (w.hook_ct != 0).then_some(w.hook_ct),
+            })
+        });
+        let r = Self {
+            time_ns: w.time_ns,
+            cpu: w.cpu,
+            pid: w.pid,
+            comm: c_string(&w.comm),
+            netns: w.netns,
+            ifindex: w.ifindex,
+            l3proto: w.l3proto,
+            protocol: ip.map(proto_name),
+            saddr: addr(&w.saddr),
+            daddr: addr(&w.daddr),
+            sport: has(uapi::NFSCOPE_REC_PORTS).then_some(w.sport),
+            dport: has(uapi::NFSCOPE_REC_PORTS).then_some(w.dport),
+            tcp_flags: has(uapi::NFSCOPE_REC_TCP_FLAGS).then(|| tcp_flags_text(w.tcp_flags)),
+            len: w.len,
+            reason: w.reason,
+            reason_name: c_string(&w.reason_name),
+            tcp_state: has(uapi::NFSCOPE_REC_TCP_STATE).then(|| tcp_state_name(w.tcp_state)),
+            location: symbols.format(w.location),
+            hook,
+            stack: w.stack[..depth].iter().map(|&a| symbols.format(a)).collect(),
+        };
+        Ok((r, rst))
     }
 }
 
-/// Events from the module's "events" group.
+/// A NUL-padded name field as a string (bytes up to the first NUL).
+fn c_string<T: Copy + Into<i16>>(field: &[T]) -> String {
+    let bytes: Vec<u8> = field.iter().map(|&c| c.into() as u8).take_while(|&b| b != 0).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Events from the module's "events" group. A message carries any number
+/// of records, after the loss and suppression counts it reports.
 pub struct DropStream {
     sock: GenlSocket,
     family: u16,
     buf: Vec<u8>,
     pending: std::collections::VecDeque<DropEvent>,
+    symbols: Symbolizer,
 }
 
 impl DropStream {
-    pub(crate) fn new(sock: GenlSocket, family: u16) -> Self {
-        Self { sock, family, buf: vec![0; 1 << 16], pending: Default::default() }
+    pub(crate) fn new(sock: GenlSocket, family: u16, symbols: Symbolizer) -> Self {
+        Self { sock, family, buf: vec![0; 1 << 17], pending: Default::default(), symbols }
+    }
+
+    /// Whether events already read wait to be taken (the next one will
+    /// not block).
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
     }
 
     /// Makes [`DropStream::next_event`] return `Ok(None)` after `t` without events.
@@ -269,18 +329,18 @@ impl DropStream {
                 r => r?,
             };
             for m in msgs {
-                let a = Attrs(&m);
-                if let Some(lost) = a.get(uapi::NFSCOPE_A_LOST as u16)? {
-                    self.pending.push_back(DropEvent::KernelLost(get_u64(lost)?));
-                }
-                if let Some(n) = a.get(uapi::NFSCOPE_A_SUPPRESSED as u16)? {
-                    self.pending.push_back(DropEvent::Suppressed(get_u64(n)?));
-                }
-                if let Some(d) = a.get(uapi::NFSCOPE_A_DROP as u16)? {
-                    self.pending.push_back(DropEvent::Drop(DropRecord::decode(d)?));
-                }
-                if let Some(d) = a.get(uapi::NFSCOPE_A_RST as u16)? {
-                    self.pending.push_back(DropEvent::Rst(DropRecord::decode(d)?));
+                for attr in Attrs(&m).iter() {
+                    let (kind, payload) = attr?;
+                    let event = match u32::from(kind) {
+                        uapi::NFSCOPE_A_LOST => DropEvent::KernelLost(get_u64(payload)?),
+                        uapi::NFSCOPE_A_SUPPRESSED => DropEvent::Suppressed(get_u64(payload)?),
+                        uapi::NFSCOPE_A_RECORD => match DropRecord::from_wire(payload, &mut self.symbols)? {
+                            (r, false) => DropEvent::Drop(r),
+                            (r, true) => DropEvent::Rst(r),
+                        },
+                        _ => continue,
+                    };
+                    self.pending.push_back(event);
                 }
             }
         }
@@ -489,6 +549,47 @@ mod tests {
         assert_eq!(tcp_flags_text(0x12), "S.");
         assert_eq!(tcp_flags_text(0x14), "R.");
         assert_eq!(tcp_flags_text(0x18), "P.");
+    }
+
+    #[test]
+    fn wire_records_decode_with_names() {
+        use crate::kallsyms::{Symbolizer, Symbols};
+        let mut symbols = Symbolizer::new(Symbols::parse(
+            "ffffffff81000000 T nf_hook_slow\nffffffff81000100 T nft_do_chain_inet\nffffffff81000200 T ip_local_deliver\nffffffff82000000 B _end\n",
+        ));
+        // SAFETY: integers and arrays of integers: all zeroes is a valid record.
+        let mut w: uapi::nfscope_record = unsafe { std::mem::zeroed() };
+        w.kind = uapi::NFSCOPE_RECORD_DROP as u8;
+        w.location = 0xffffffff81000042;
+        w.stack[..2].copy_from_slice(&[0xffffffff81000042, 0xffffffff81000210]);
+        w.depth = 2;
+        w.addr_len = 4;
+        w.l4proto = 17;
+        w.saddr[..4].copy_from_slice(&[198, 18, 1, 1]);
+        w.daddr[..4].copy_from_slice(&[198, 18, 1, 2]);
+        w.dport = 7777;
+        w.flags = (uapi::NFSCOPE_REC_PORTS | uapi::NFSCOPE_REC_HOOK | uapi::NFSCOPE_REC_HOOK_REG | uapi::NFSCOPE_REC_HOOK_NFT) as u8;
+        w.hook_func = 0xffffffff81000100;
+        (w.hook_pf, w.hook_hooknum, w.hook_how, w.hook_priority) = (2, 1, uapi::NFSCOPE_HOOK_HOW_VERDICT as u8, -150);
+        w.hook_table_family = 1;
+        for (d, c) in w.hook_table.iter_mut().zip(b"early") {
+            *d = *c as _;
+        }
+        for (d, c) in w.reason_name.iter_mut().zip(b"NETFILTER_DROP") {
+            *d = *c as _;
+        }
+        // SAFETY: a record is plain data; its bytes are what the module sends.
+        let bytes = unsafe { std::slice::from_raw_parts((&w as *const uapi::nfscope_record).cast::<u8>(), std::mem::size_of_val(&w)) };
+        let (r, rst) = DropRecord::from_wire(bytes, &mut symbols).unwrap();
+        assert!(!rst);
+        assert_eq!(r.location, "nf_hook_slow+0x42/0x100");
+        assert_eq!(r.stack, ["nf_hook_slow+0x42/0x100", "ip_local_deliver+0x10/0xfffe00"]);
+        assert_eq!((r.protocol.as_deref(), r.saddr, r.dport, r.sport), (Some("udp"), Some("198.18.1.1".parse().unwrap()), Some(7777), Some(0)));
+        assert_eq!((r.reason_name.as_str(), r.tcp_flags, r.tcp_state), ("NETFILTER_DROP", None, None));
+        let h = r.hook.unwrap();
+        assert_eq!(h.text(), "ipv4 LOCAL_IN prio -150 nft inet early/ (nft_do_chain_inet, verdict)");
+        assert_eq!(h.class, "nftables");
+        assert!(DropRecord::from_wire(&bytes[..100], &mut symbols).is_err());
     }
 
     #[test]

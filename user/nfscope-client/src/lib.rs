@@ -4,6 +4,7 @@
 //! and decode the reply into plain types. Errors say what to do next.
 
 mod drops;
+pub mod kallsyms;
 mod netlink;
 mod status;
 mod toa;
@@ -30,6 +31,13 @@ pub enum Error {
     ModuleNotLoaded,
     #[error("{what} needs CAP_NET_ADMIN in this network namespace (run as root, or grant the capability)")]
     PermissionDenied { what: &'static str },
+    #[error(
+        "{what} needs CAP_SYS_ADMIN: records carry raw kernel addresses (run as root); \
+         naming them also needs CAP_SYSLOG"
+    )]
+    NeedsSysAdmin { what: &'static str },
+    #[error(transparent)]
+    Kallsyms(#[from] kallsyms::KallsymsError),
     #[error("the module rejected {what}: {source}")]
     Rejected { what: &'static str, source: NetlinkError },
     #[error("netlink: {0}")]
@@ -67,7 +75,7 @@ impl Client {
     }
 
     /// Turns this connection into a stream of drop events (init_net only;
-    /// needs CAP_NET_ADMIN).
+    /// needs CAP_SYS_ADMIN, and CAP_SYSLOG to name the kernel addresses).
     pub fn drop_events(mut self) -> Result<DropStream, Error> {
         let group = self
             .groups
@@ -75,12 +83,16 @@ impl Client {
             .find(|(n, _)| n == "events")
             .map(|(_, id)| *id)
             .ok_or(NetlinkError::Protocol("the family has no \"events\" group".into()))?;
-        self.sock.join_group(group).map_err(|e| classify(e, "listening to drop events"))?;
+        self.sock.join_group(group).map_err(|e| match e.errno() {
+            Some(nix::errno::Errno::EPERM) => Error::NeedsSysAdmin { what: "listening to drop records" },
+            _ => classify(e, "listening to drop records"),
+        })?;
+        let symbols = kallsyms::Symbolizer::load()?;
         self.sock.set_rcvbuf(8 << 20);
         // Deliveries this socket cannot take are then counted by the module
         // and reported as lost, with their number.
         self.sock.set_broadcast_error()?;
-        Ok(DropStream::new(self.sock, self.family))
+        Ok(DropStream::new(self.sock, self.family, symbols))
     }
 
     /// The drop monitor's configuration and counters.

@@ -142,6 +142,33 @@ impl<'a> Attrs<'a> {
     }
 }
 
+/// Attributes of a nest read once into a table by type, for nests read
+/// attribute by attribute (records: one pass instead of one per field).
+/// Types of `N` and above are ignored; a repeated type keeps its first.
+pub struct AttrTable<'a, const N: usize>([Option<&'a [u8]>; N]);
+
+impl<'a, const N: usize> AttrTable<'a, N> {
+    pub fn new(attrs: Attrs<'a>) -> Result<Self, NetlinkError> {
+        let mut t = [None; N];
+        for a in attrs.iter() {
+            let (k, p) = a?;
+            if let Some(slot @ None) = t.get_mut(k as usize) {
+                *slot = Some(p);
+            }
+        }
+        Ok(Self(t))
+    }
+
+    pub fn get(&self, kind: u32) -> Result<Option<&'a [u8]>, NetlinkError> {
+        Ok(self.0.get(kind as usize).copied().flatten())
+    }
+
+    /// Attribute `kind`, which the nest must have (`what` names it in the error).
+    pub fn require(&self, kind: u32, what: &str) -> Result<&'a [u8], NetlinkError> {
+        self.get(kind)?.ok_or_else(|| NetlinkError::Protocol(format!("the module's message lacks {what}")))
+    }
+}
+
 pub fn get_u8(p: &[u8]) -> Result<u8, NetlinkError> {
     p.first().copied().ok_or_else(|| NetlinkError::Protocol("short u8 attribute".into()))
 }

@@ -4,7 +4,7 @@
 //! ring buffer; records that do not fit are counted and reported.
 
 use crate::event::{Decoder, RawEvent, MAX_REASONS};
-use crate::kallsyms::Symbols;
+use nfscope_client::kallsyms::{Symbolizer, Symbols};
 use crate::reasons::Reasons;
 use crate::{caps, Error, Result};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
@@ -95,6 +95,8 @@ pub enum Event {
     Rst(DropRecord),
     /// Records that found the ring buffer full, since the previous report.
     Lost(u64),
+    /// Everything read so far was passed on (a good time to flush output).
+    Idle,
 }
 
 pub struct Watch {
@@ -201,7 +203,7 @@ pub fn watch(w: &Watch, stop: &AtomicBool, mut sink: impl FnMut(Event) -> std::i
 
     // Read after loading, so that the programs' own symbols are listed
     // when the kernel publishes JIT-ed programs (net.core.bpf_jit_kallsyms).
-    let decoder = Decoder { symbols: Symbols::load()?, reasons, realtime_offset: realtime_offset(), stack_depth: w.stack_depth };
+    let mut decoder = Decoder { symbols: Symbolizer::load()?, reasons, realtime_offset: realtime_offset(), stack_depth: w.stack_depth };
     let queue: Rc<RefCell<VecDeque<RawEvent>>> = Rc::default();
     let mut builder = RingBufferBuilder::new();
     let q = Rc::clone(&queue);
@@ -239,6 +241,9 @@ pub fn watch(w: &Watch, stop: &AtomicBool, mut sink: impl FnMut(Event) -> std::i
                 return Ok(());
             }
             lost_seen = lost;
+        }
+        if !sink(Event::Idle).map_err(Error::io("writing records"))? {
+            return Ok(());
         }
         // One last pass after the stop request drains what was in flight.
         if stopping {

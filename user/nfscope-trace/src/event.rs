@@ -1,7 +1,7 @@
 //! The ring buffer record (src/bpf/event.h) and its conversion into the
 //! module's record shape.
 
-use crate::kallsyms::Symbols;
+use nfscope_client::kallsyms::{is_tracing_glue as is_glue, Symbolizer};
 use crate::reasons::Reasons;
 use nfscope_client::{proto_name, tcp_flags_text, tcp_state_name, DropRecord};
 use std::net::IpAddr;
@@ -60,19 +60,11 @@ impl RawEvent {
 
 /// What turns raw events into records.
 pub(crate) struct Decoder {
-    pub(crate) symbols: Symbols,
+    pub(crate) symbols: Symbolizer,
     pub(crate) reasons: Reasons,
     /// CLOCK_REALTIME - CLOCK_MONOTONIC, to give records wall-clock times.
     pub(crate) realtime_offset: i128,
     pub(crate) stack_depth: usize,
-}
-
-/// Frames of the tracing machinery itself (the BPF program, its trampoline,
-/// the tracepoint's glue), never of interest.
-fn is_glue(name: Option<&str>) -> bool {
-    name.is_none_or(|n| {
-        n.starts_with("bpf_") || n.starts_with("__bpf_trace_") || n.starts_with("__traceiter_") || n.starts_with("__do_trace_")
-    })
 }
 
 fn addr(family: u8, a: &[u8; 16]) -> Option<IpAddr> {
@@ -84,7 +76,7 @@ fn addr(family: u8, a: &[u8; 16]) -> Option<IpAddr> {
 }
 
 impl Decoder {
-    pub(crate) fn record(&self, e: &RawEvent) -> DropRecord {
+    pub(crate) fn record(&mut self, e: &RawEvent) -> DropRecord {
         let n = usize::try_from(e.stack_bytes).map_or(0, |b| (b / 8).min(STACK_MAX));
         let raw = &e.stack[..n];
         // Drops: from the frame returning into the freeing call site, as the
@@ -129,6 +121,7 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nfscope_client::kallsyms::Symbols;
 
     const KALLSYMS: &str = "ffffffff81000000 T bpf_trace_run3\n\
         ffffffff81000100 T tcp_v4_send_reset\n\
@@ -141,7 +134,7 @@ mod tests {
         let mut reasons = Reasons::default();
         reasons.drop.insert(3, "NO_SOCKET".into());
         reasons.rst.insert(1, "NO_SOCKET".into());
-        Decoder { symbols: Symbols::parse(KALLSYMS), reasons, realtime_offset: 1_000, stack_depth: 16 }
+        Decoder { symbols: Symbolizer::new(Symbols::parse(KALLSYMS)), reasons, realtime_offset: 1_000, stack_depth: 16 }
     }
 
     fn raw(kind: u32, stack: &[u64]) -> RawEvent {

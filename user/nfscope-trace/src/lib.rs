@@ -7,7 +7,6 @@ pub mod bpf;
 pub mod caps;
 pub mod changes;
 mod event;
-pub mod kallsyms;
 pub mod reasons;
 pub mod tracefs;
 
@@ -42,6 +41,12 @@ impl Error {
     pub(crate) fn bpf(what: impl Into<String>) -> impl FnOnce(libbpf_rs::Error) -> Self {
         let what = what.into();
         move |source| Self::Bpf { what, source }
+    }
+}
+
+impl From<nfscope_client::kallsyms::KallsymsError> for Error {
+    fn from(e: nfscope_client::kallsyms::KallsymsError) -> Self {
+        Self::Invalid(e.to_string())
     }
 }
 

@@ -222,41 +222,77 @@ pub fn watch(out: &mut impl Write, json: bool, filters: &FilterArgs, drops: bool
     result
 }
 
+/// What a watch saw, printed on stderr when it ends (scripts compare it
+/// with what was dropped: shown + lost = recorded, exactly).
+#[derive(Default)]
+pub(crate) struct Tally {
+    pub(crate) shown: u64,
+    pub(crate) lost: u64,
+    pub(crate) suppressed: u64,
+    pub(crate) overruns: u64,
+}
+
+impl Tally {
+    pub(crate) fn report(&self) {
+        eprintln!(
+            "nfscope: {} records shown, {} lost in the kernel, {} left out by sampling or rate limit, {} socket overruns",
+            self.shown, self.lost, self.suppressed, self.overruns
+        );
+    }
+}
+
 fn stream(out: &mut impl Write, json: bool, drops: bool, resets: bool, count: Option<u64>) -> Result<()> {
     let mut stream = Client::connect()?.drop_events()?;
     stream.set_timeout(Duration::from_millis(200))?;
     // Subscribed: scripts wait for this line before making traffic.
     eprintln!("nfscope: watching drop records");
-    let mut shown = 0u64;
-    while count.is_none_or(|c| shown < c) && !STOP.load(Ordering::Relaxed) {
-        let (r, is_rst) = match stream.next_event_timeout()? {
-            None => continue,
-            Some(DropEvent::Drop(r)) => (r, false),
-            Some(DropEvent::Rst(r)) => (r, true),
+    // Records come in batches: written out when a batch is done.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut tally = Tally::default();
+    let result = stream_into(&mut out, &mut stream, &mut tally, json, drops, resets, count);
+    let flushed = out.flush();
+    tally.report();
+    result?;
+    Ok(flushed?)
+}
+
+fn stream_into(
+    out: &mut impl Write,
+    stream: &mut nfscope_client::DropStream,
+    tally: &mut Tally,
+    json: bool,
+    drops: bool,
+    resets: bool,
+    count: Option<u64>,
+) -> Result<()> {
+    while count.is_none_or(|c| tally.shown < c) && !STOP.load(Ordering::Relaxed) {
+        match stream.next_event_timeout()? {
+            None => {}
+            Some(DropEvent::Drop(r)) if drops => {
+                if json { json_line(out, "drop", &r)? } else { human(out, "DROP", &r)? }
+                tally.shown += 1;
+            }
+            Some(DropEvent::Rst(r)) if resets => {
+                if json { json_line(out, "rst", &r)? } else { human(out, "RST", &r)? }
+                tally.shown += 1;
+            }
+            Some(DropEvent::Drop(_) | DropEvent::Rst(_)) => {}
             Some(DropEvent::KernelLost(n)) => {
+                tally.lost += n;
                 report_loss(out, json, "kernel", Some(n))?;
-                continue;
             }
             Some(DropEvent::Suppressed(n)) => {
+                tally.suppressed += n;
                 report_loss(out, json, "suppressed", Some(n))?;
-                continue;
             }
             Some(DropEvent::SocketOverrun) => {
+                tally.overruns += 1;
                 report_loss(out, json, "socket", None)?;
-                continue;
             }
-        };
-        if !(if is_rst { resets } else { drops }) {
-            continue;
         }
-        let (kind, label) = if is_rst { ("rst", "RST") } else { ("drop", "DROP") };
-        if json {
-            json_line(out, kind, &r)?;
-        } else {
-            human(out, label, &r)?;
+        if !stream.has_pending() {
+            out.flush()?;
         }
-        out.flush()?;
-        shown += 1;
     }
     Ok(())
 }
@@ -271,7 +307,6 @@ pub(crate) fn report_loss(out: &mut impl Write, json: bool, r#where: &'static st
             (_, None) => writeln!(out, "!! drop records lost: this reader fell behind (socket buffer overrun)")?,
         }
     }
-    out.flush()?;
     Ok(())
 }
 

@@ -336,32 +336,38 @@ fn watch(
     }
     let w = bpf::Watch { programs, filters: bpf_filters(f)?, stack_depth: stack.min(32), ring_bytes };
     drops::stop_on_signals()?;
-    let mut shown = 0u64;
-    bpf::watch(&w, &drops::STOP, |ev| {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut tally = drops::Tally::default();
+    let result = bpf::watch(&w, &drops::STOP, |ev| {
         match ev {
             bpf::Event::Ready => {
                 let names: Vec<_> = w.programs.iter().map(|p| p.name()).collect();
                 eprintln!("nfscope: tracing {} (BPF); Ctrl-C stops", names.join(", "));
             }
             bpf::Event::Lost(n) => {
+                tally.lost += n;
                 if json {
-                    json_line(out, "lost", &serde_json::json!({ "where": "kernel", "count": n }))?;
+                    json_line(&mut out, "lost", &serde_json::json!({ "where": "kernel", "count": n }))?;
                 } else {
                     writeln!(out, "!! {n} records lost: the BPF ring buffer was full")?;
                 }
             }
             bpf::Event::Drop(r) => {
-                shown += 1;
-                if json { json_line(out, "drop", &r)? } else { drops::human(out, "DROP", &r)? }
+                tally.shown += 1;
+                if json { json_line(&mut out, "drop", &r)? } else { drops::human(&mut out, "DROP", &r)? }
             }
             bpf::Event::Rst(r) => {
-                shown += 1;
-                if json { json_line(out, "rst", &r)? } else { drops::human(out, "RST", &r)? }
+                tally.shown += 1;
+                if json { json_line(&mut out, "rst", &r)? } else { drops::human(&mut out, "RST", &r)? }
             }
+            bpf::Event::Idle => out.flush()?,
         }
-        out.flush()?;
         // A stop request (SIGINT) is the watch's to see: it drains first.
-        Ok(count.is_none_or(|c| shown < c))
-    })?;
+        Ok(count.is_none_or(|c| tally.shown < c))
+    });
+    let flushed = out.flush();
+    tally.report();
+    result?;
+    flushed?;
     Ok(())
 }
