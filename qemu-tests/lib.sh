@@ -187,3 +187,15 @@ trace_watch() {
 	done
 	fail "trace watch $*: never attached: $(cat "$file.err")"
 }
+
+# nb_pair MODE CLIENT_NS SERVER_NS ADDR ARG (benchmarks): netbench's
+# MODE-server in SERVER_NS on a port of its own, MODE-client in CLIENT_NS
+# with ARG; prints the client's figure. NB is the netbench binary.
+nb_pair() {
+	local mode=$1 cns=$2 sns=$3 addr=$4 arg=$5 port=$((9100 + BASHPID % 800)) srv
+	ip netns exec "$sns" "$NB" "$mode-server" "$addr" $port >"$NFSCOPE_OUT/$mode.txt" &
+	srv=$!
+	until grep -q ready "$NFSCOPE_OUT/$mode.txt" 2>/dev/null; do sleep 0.05; done
+	ip netns exec "$cns" "$NB" "$mode-client" "$addr" $port "$arg" | awk '{print $2}'
+	wait $srv
+}

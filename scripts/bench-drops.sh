@@ -20,5 +20,5 @@ NFSCOPE_VM_CPUS=${NFSCOPE_VM_CPUS:-1} NFSCOPE_VM_QEMU_OPTS=${NFSCOPE_VM_QEMU_OPT
 	NFSCOPE_VM_TIMEOUT=${NFSCOPE_VM_TIMEOUT:-1800} \
 	"$NFSCOPE_ROOT/scripts/vm-run.sh" out/bench/drops "$NFSCOPE_ROOT/qemu-tests/bench/drops-bench.sh" \
 	"$NFSCOPE_ROOT/out/bench/netbench" || { tail -n 30 out/bench/drops/console.log; die "benchmark failed"; }
-grep -E '^(drop|stream|rr|burst)\s|records shown' out/bench/drops/console.log
+grep -P '^(drop|stream|rr|burst)\t|records shown' out/bench/drops/console.log
 sed -n "/^median of 3 rounds/,/round trip/p" out/bench/drops/console.log

@@ -40,7 +40,6 @@ table inet f {
 	}
 }
 NFT
-port=9100
 out=$NFSCOPE_OUT
 
 # busy_ns: CPU time spent so far (all CPUs, not idle), in ns.
@@ -125,23 +124,8 @@ burst() {
 	awk -v d=$((after - before)) '{print d, $2, $5}' <<<"$tally"
 }
 
-stream_mbps() {
-	port=$((port + 1))
-	ip netns exec b "$NB" stream-server 198.18.1.2 $port >"$out/st.txt" &
-	local srv=$!
-	until grep -q ready "$out/st.txt" 2>/dev/null; do sleep 0.05; done
-	ip netns exec a "$NB" stream-client 198.18.1.2 $port "$STREAM_MB" | awk '{print $2}'
-	wait $srv
-}
-
-rr_ns() {
-	port=$((port + 1))
-	ip netns exec b "$NB" pingpong-server 198.18.1.2 $port >"$out/rr.txt" &
-	local srv=$!
-	until grep -q ready "$out/rr.txt" 2>/dev/null; do sleep 0.05; done
-	ip netns exec a "$NB" pingpong-client 198.18.1.2 $port "$N_RR" | awk '{print $2}'
-	wait $srv
-}
+stream_mbps() { nb_pair stream a b 198.18.1.2 "$STREAM_MB"; }
+rr_ns() { nb_pair pingpong a b 198.18.1.2 "$N_RR"; }
 
 results=$out/bench.tsv
 : >"$results"

@@ -43,23 +43,8 @@ udp_ns() {
 	ip netns exec lb "$NB" udp-blast 198.18.2.2 9 "$N_UDP" | awk '{print $2}'
 }
 
-stream_mbps() {
-	port=$((port + 1))
-	ip netns exec be "$NB" stream-server 198.18.2.2 $port >"$NFSCOPE_OUT/st.txt" &
-	local srv=$!
-	until grep -q ready "$NFSCOPE_OUT/st.txt" 2>/dev/null; do sleep 0.05; done
-	ip netns exec lb "$NB" stream-client 198.18.2.2 $port "$STREAM_MB" | awk '{print $2}'
-	wait $srv
-}
-
-rr_ns() {
-	port=$((port + 1))
-	ip netns exec be "$NB" pingpong-server 198.18.2.2 $port >"$NFSCOPE_OUT/rr.txt" &
-	local srv=$!
-	until grep -q ready "$NFSCOPE_OUT/rr.txt" 2>/dev/null; do sleep 0.05; done
-	ip netns exec lb "$NB" pingpong-client 198.18.2.2 $port "$N_RR" | awk '{print $2}'
-	wait $srv
-}
+stream_mbps() { nb_pair stream lb be 198.18.2.2 "$STREAM_MB"; }
+rr_ns() { nb_pair pingpong lb be 198.18.2.2 "$N_RR"; }
 
 toa_only() {
 	nfscope drops config --probes none >/dev/null

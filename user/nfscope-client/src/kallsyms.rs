@@ -187,29 +187,26 @@ impl Symbolizer {
 
     /// `%pS` of `addr`.
     pub fn format(&mut self, addr: u64) -> String {
-        if let Some(n) = self.names.get(&addr) {
-            return n.clone();
-        }
-        self.reload_for(addr);
-        let name = self.symbols.format(addr);
-        if self.names.len() >= CACHE_MAX {
-            self.names.clear();
-        }
-        self.names.insert(addr, name.clone());
-        name
+        self.cached(addr, |s| &mut s.names, Symbols::format)
     }
 
     /// `%ps` of `addr`.
     pub fn format_name(&mut self, addr: u64) -> String {
-        if let Some(n) = self.functions.get(&addr) {
+        self.cached(addr, |s| &mut s.functions, Symbols::format_name)
+    }
+
+    /// `addr` as `format` names it, from the cache `map` picks.
+    fn cached(&mut self, addr: u64, map: fn(&mut Self) -> &mut AddrMap<String>, format: fn(&Symbols, u64) -> String) -> String {
+        if let Some(n) = map(self).get(&addr) {
             return n.clone();
         }
         self.reload_for(addr);
-        let name = self.symbols.format_name(addr);
-        if self.functions.len() >= CACHE_MAX {
-            self.functions.clear();
+        let name = format(&self.symbols, addr);
+        let cache = map(self);
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
         }
-        self.functions.insert(addr, name.clone());
+        cache.insert(addr, name.clone());
         name
     }
 
