@@ -28,6 +28,7 @@ impl GenlHandler for Control {
             uapi::CMD_TOA_SET_KIND => toa_set_kind(state, request),
             uapi::CMD_DROP_GET_CONFIG => drop_get_config(request),
             uapi::CMD_DROP_SET_CONFIG => drop_set_config(request),
+            uapi::CMD_SYMBOLS => symbols(request),
             // Genetlink only calls us for the commands the shim registers.
             _ => Err(EINVAL),
         }
@@ -189,6 +190,24 @@ fn drop_get_config(request: &Request<'_>) -> Result {
         reply.put_u64(id as u32, *value, uapi::DSTAT_PAD)?;
     }
     reply.nest_end(stats);
+    reply.send()
+}
+
+/// `%pS` of each address asked for, in order.
+fn symbols(request: &Request<'_>) -> Result {
+    let addrs = request.attr_bytes(uapi::A_ADDRS).ok_or_else(|| request.invalid(c"NFSCOPE_A_ADDRS missing"))?;
+    if addrs.len() % 8 != 0 {
+        return Err(request.invalid_attr(uapi::A_ADDRS, c"not a whole number of u64 addresses"));
+    }
+    let mut reply = request.reply()?;
+    let mut buf = [0u8; 128];
+    for a in addrs.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        for (d, s) in word.iter_mut().zip(a) {
+            *d = *s;
+        }
+        reply.put_bytes_str(uapi::A_SYMBOL, crate::wrap::symbols::symbol(u64::from_ne_bytes(word), &mut buf))?;
+    }
     reply.send()
 }
 

@@ -62,6 +62,9 @@ pub(crate) const NFPROTO_IPV6: u8 = b::NFPROTO_IPV6 as u8;
 
 pub(crate) const A_LOST: u32 = b::NFSCOPE_A_LOST;
 pub(crate) const A_RECORD: u32 = b::NFSCOPE_A_RECORD;
+pub(crate) const A_ADDRS: u32 = b::NFSCOPE_A_ADDRS;
+pub(crate) const A_SYMBOL: u32 = b::NFSCOPE_A_SYMBOL;
+pub(crate) const CMD_SYMBOLS: u8 = b::NFSCOPE_CMD_SYMBOLS as u8;
 
 /// `struct nfscope_record`: what listeners get for a drop or reset.
 pub(crate) type Record = b::nfscope_record;

@@ -488,6 +488,7 @@ static const struct nla_policy nfscope_policy[NFSCOPE_A_MAX + 1] = {
 	[NFSCOPE_A_SAMPLE] = { .type = NLA_U32 },
 	[NFSCOPE_A_RATE] = { .type = NLA_U32 },
 	[NFSCOPE_A_STACK_DEPTH] = { .type = NLA_U8 },
+	[NFSCOPE_A_ADDRS] = { .type = NLA_BINARY, .len = 32 * sizeof(u64) },
 };
 
 static const struct genl_multicast_group nfscope_mcgrps[] = {
@@ -508,6 +509,7 @@ static struct genl_small_ops nfscope_ops[] = {
 	/* Module-wide state: only the initial namespace's admin changes it. */
 	{ .cmd = NFSCOPE_CMD_DROP_SET_CONFIG, .flags = GENL_ADMIN_PERM },
 	{ .cmd = NFSCOPE_CMD_DROP_SUMMARY },
+	{ .cmd = NFSCOPE_CMD_SYMBOLS, .flags = GENL_ADMIN_PERM },
 };
 
 /* Commands answered by a dump (several messages) rather than one reply. */

@@ -48,6 +48,11 @@ enum nfscope_cmd {
 	/* Dump: one NFSCOPE_A_DROP_SUM per (netns, kind, reason, location,
 	 * hook); from init_net all namespaces, elsewhere the caller's own. */
 	NFSCOPE_CMD_DROP_SUMMARY,
+	/* Names of code addresses (NFSCOPE_A_ADDRS: up to 32 u64), one
+	 * NFSCOPE_A_SYMBOL (%pS) each, in order: how readers of records name
+	 * their raw addresses without reading /proc/kallsyms. Initial
+	 * namespace's CAP_NET_ADMIN (names tell the kernel's layout). */
+	NFSCOPE_CMD_SYMBOLS,
 	__NFSCOPE_CMD_MAX,
 };
 #define NFSCOPE_CMD_MAX (__NFSCOPE_CMD_MAX - 1)
@@ -128,6 +133,10 @@ enum nfscope_attr {
 	NFSCOPE_A_SUPPRESSED,
 	/* binary (events): one struct nfscope_record */
 	NFSCOPE_A_RECORD,
+	/* binary: u64 code addresses (NFSCOPE_CMD_SYMBOLS) */
+	NFSCOPE_A_ADDRS,
+	/* string: function+off/size [module] of one address */
+	NFSCOPE_A_SYMBOL,
 	__NFSCOPE_A_MAX,
 };
 #define NFSCOPE_A_MAX (__NFSCOPE_A_MAX - 1)

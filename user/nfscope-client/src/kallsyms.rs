@@ -138,12 +138,19 @@ pub fn is_tracing_glue(name: Option<&str>) -> bool {
     })
 }
 
-/// [`Symbols`] for a stream of records: names cached by address, and
-/// /proc/kallsyms read again (at most once a second) when an address past
-/// the kernel image is not covered, as a module loaded since shows up.
+/// Where a [`Symbolizer`] gets names.
+enum Source {
+    /// /proc/kallsyms, read again (at most once a second) when an address
+    /// past the kernel image is not covered, as a module loaded since
+    /// shows up.
+    Kallsyms { symbols: Symbols, loaded: Instant },
+    /// The module, asked once per address (the kernel's own `%pS`).
+    Module(crate::Client),
+}
+
+/// Names for a stream of records, cached by address.
 pub struct Symbolizer {
-    symbols: Symbols,
-    loaded: Instant,
+    source: Source,
     /// `%pS` and `%ps` by address.
     names: AddrMap<String>,
     functions: AddrMap<String>,
@@ -182,53 +189,74 @@ impl Symbolizer {
     }
 
     pub fn new(symbols: Symbols) -> Self {
-        Self { symbols, loaded: Instant::now(), names: AddrMap::default(), functions: AddrMap::default() }
+        Self { source: Source::Kallsyms { symbols, loaded: Instant::now() }, names: AddrMap::default(), functions: AddrMap::default() }
+    }
+
+    /// Names from the module (`NFSCOPE_CMD_SYMBOLS`).
+    pub fn from_module(client: crate::Client) -> Self {
+        Self { source: Source::Module(client), names: AddrMap::default(), functions: AddrMap::default() }
     }
 
     /// `%pS` of `addr`.
     pub fn format(&mut self, addr: u64) -> String {
-        self.cached(addr, |s| &mut s.names, Symbols::format)
-    }
-
-    /// `%ps` of `addr`.
-    pub fn format_name(&mut self, addr: u64) -> String {
-        self.cached(addr, |s| &mut s.functions, Symbols::format_name)
-    }
-
-    /// `addr` as `format` names it, from the cache `map` picks.
-    fn cached(&mut self, addr: u64, map: fn(&mut Self) -> &mut AddrMap<String>, format: fn(&Symbols, u64) -> String) -> String {
-        if let Some(n) = map(self).get(&addr) {
+        if let Some(n) = self.names.get(&addr) {
             return n.clone();
         }
-        self.reload_for(addr);
-        let name = format(&self.symbols, addr);
-        let cache = map(self);
-        if cache.len() >= CACHE_MAX {
-            cache.clear();
+        let name = match &mut self.source {
+            Source::Kallsyms { symbols, loaded } => {
+                reload_for(symbols, loaded, addr);
+                symbols.format(addr)
+            }
+            // A name the module cannot give: the address, as `%pS` prints
+            // what it cannot name.
+            Source::Module(client) => client.symbols(&[addr]).ok().and_then(|n| n.into_iter().next()).unwrap_or_else(|| format!("{addr:#x}")),
+        };
+        if self.names.len() >= CACHE_MAX {
+            self.names.clear();
         }
-        cache.insert(addr, name.clone());
+        self.names.insert(addr, name.clone());
         name
     }
 
-    /// Reads /proc/kallsyms again if `addr` lies past the kernel image,
-    /// uncovered (a module loaded since), at most once a second.
-    fn reload_for(&mut self, addr: u64) {
-        if self.symbols.covering(addr).is_none() && addr >= self.symbols.image_end && self.loaded.elapsed() >= Duration::from_secs(1) {
-            self.loaded = Instant::now();
-            if let Ok(s) = Symbols::load() {
-                self.symbols = s;
-                self.names.clear();
-                self.functions.clear();
-            }
+    /// `%ps` of `addr`: `function [module]`.
+    pub fn format_name(&mut self, addr: u64) -> String {
+        if let Some(n) = self.functions.get(&addr) {
+            return n.clone();
+        }
+        let full = self.format(addr);
+        let name = match full.split_once('+') {
+            Some((function, rest)) => match rest.split_once(" [") {
+                Some((_, module)) => format!("{function} [{module}"),
+                None => function.to_string(),
+            },
+            None => full,
+        };
+        if self.functions.len() >= CACHE_MAX {
+            self.functions.clear();
+        }
+        self.functions.insert(addr, name.clone());
+        name
+    }
+
+    /// The function name alone (None if unknown; names from /proc/kallsyms
+    /// only).
+    pub fn name(&self, addr: u64) -> Option<&str> {
+        match &self.source {
+            Source::Kallsyms { symbols, .. } => symbols.name(addr),
+            Source::Module(_) => None,
         }
     }
+}
 
-    /// The function name alone (None if unknown).
-    pub fn name(&self, addr: u64) -> Option<&str> {
-        self.symbols.name(addr)
+/// Reads /proc/kallsyms again if `addr` lies past the kernel image,
+/// uncovered (a module loaded since), at most once a second.
+fn reload_for(symbols: &mut Symbols, loaded: &mut Instant, addr: u64) {
+    if symbols.covering(addr).is_none() && addr >= symbols.image_end && loaded.elapsed() >= Duration::from_secs(1) {
+        *loaded = Instant::now();
+        if let Ok(s) = Symbols::load() {
+            *symbols = s;
+        }
     }
-
-
 }
 
 #[cfg(test)]

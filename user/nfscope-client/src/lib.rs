@@ -31,10 +31,7 @@ pub enum Error {
     ModuleNotLoaded,
     #[error("{what} needs CAP_NET_ADMIN in this network namespace (run as root, or grant the capability)")]
     PermissionDenied { what: &'static str },
-    #[error(
-        "{what} needs CAP_SYS_ADMIN: records carry raw kernel addresses (run as root); \
-         naming them also needs CAP_SYSLOG"
-    )]
+    #[error("{what} needs CAP_SYS_ADMIN: records carry raw kernel addresses (run as root)")]
     NeedsSysAdmin { what: &'static str },
     #[error(transparent)]
     Kallsyms(#[from] kallsyms::KallsymsError),
@@ -75,7 +72,7 @@ impl Client {
     }
 
     /// Turns this connection into a stream of drop events (init_net only;
-    /// needs CAP_SYS_ADMIN, and CAP_SYSLOG to name the kernel addresses).
+    /// needs CAP_SYS_ADMIN).
     pub fn drop_events(mut self) -> Result<DropStream, Error> {
         let group = self
             .groups
@@ -87,7 +84,9 @@ impl Client {
             Some(nix::errno::Errno::EPERM) => Error::NeedsSysAdmin { what: "listening to drop records" },
             _ => classify(e, "listening to drop records"),
         })?;
-        let symbols = kallsyms::Symbolizer::load()?;
+        // Names come from the module, asked once per address: no
+        // /proc/kallsyms to read (seconds on a slow machine; CAP_SYSLOG).
+        let symbols = kallsyms::Symbolizer::from_module(Client::connect()?);
         self.sock.set_rcvbuf(8 << 20);
         // Deliveries this socket cannot take are then counted by the module
         // and reported as lost, with their number.
@@ -114,6 +113,28 @@ impl Client {
             .request(self.family, uapi::NFSCOPE_CMD_DROP_SET_CONFIG as u8, &attrs)
             .map_err(|e| classify(e, "changing the drop configuration"))?;
         Ok(())
+    }
+
+    /// `%pS` of each address (32 at most), as the module names them.
+    pub fn symbols(&mut self, addrs: &[u64]) -> Result<Vec<String>, Error> {
+        let bytes: Vec<u8> = addrs.iter().flat_map(|a| a.to_ne_bytes()).collect();
+        let replies = self
+            .sock
+            .request(self.family, uapi::NFSCOPE_CMD_SYMBOLS as u8, &[Attr::bytes(uapi::NFSCOPE_A_ADDRS as u16, &bytes)])
+            .map_err(|e| classify(e, "naming kernel addresses"))?;
+        let reply = replies.first().ok_or(NetlinkError::Protocol("SYMBOLS: no reply".into()))?;
+        let names = netlink::Attrs(reply)
+            .iter()
+            .filter_map(|a| match a {
+                Ok((k, p)) if u32::from(k) == uapi::NFSCOPE_A_SYMBOL => Some(netlink::get_string(p)),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if names.len() != addrs.len() {
+            return Err(NetlinkError::Protocol(format!("SYMBOLS: {} names for {} addresses", names.len(), addrs.len())).into());
+        }
+        Ok(names)
     }
 
     /// The drop summary (all namespaces from init_net, else the caller's).
