@@ -86,7 +86,11 @@ impl Client {
         })?;
         // Names come from the module, asked once per address: no
         // /proc/kallsyms to read (seconds on a slow machine; CAP_SYSLOG).
-        let symbols = kallsyms::Symbolizer::from_module(Client::connect()?);
+        let mut names = Client::connect()?;
+        // Asked now, so that a caller who may not have names hears it here
+        // rather than seeing bare addresses.
+        names.symbols(&[0])?;
+        let symbols = kallsyms::Symbolizer::from_module(names);
         self.sock.set_rcvbuf(8 << 20);
         // Deliveries this socket cannot take are then counted by the module
         // and reported as lost, with their number.
