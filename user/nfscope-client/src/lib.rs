@@ -33,8 +33,6 @@ pub enum Error {
     PermissionDenied { what: &'static str },
     #[error("{what} needs CAP_SYS_ADMIN: records carry raw kernel addresses (run as root)")]
     NeedsSysAdmin { what: &'static str },
-    #[error(transparent)]
-    Kallsyms(#[from] kallsyms::KallsymsError),
     #[error("the module rejected {what}: {source}")]
     Rejected { what: &'static str, source: NetlinkError },
     #[error("netlink: {0}")]
