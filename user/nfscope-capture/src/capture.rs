@@ -119,7 +119,7 @@ fn read_pcapng(buf: &[u8]) -> Result<Vec<RawPacket>, CaptureError> {
             links.clear();
         }
         let len = r.u32_at(&head[4..8]) as usize;
-        if len < 12 || len % 4 != 0 {
+        if len < 12 || !len.is_multiple_of(4) {
             return Err(CaptureError::BadBlock("block length"));
         }
         let block = buf.get(start..start + len).ok_or(CaptureError::Truncated("block"))?;

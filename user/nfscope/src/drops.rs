@@ -26,14 +26,14 @@ pub fn netns_inode(spec: &str) -> Result<u32> {
 #[derive(Args, Default, Clone)]
 pub struct FilterArgs {
     /// Only this namespace: an inode, a name in /run/netns, or a path.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::netns)]
     pub netns: Option<String>,
     /// Only this protocol: tcp, udp, icmp, icmpv6 or a number.
-    #[arg(long)]
-    pub proto: Option<String>,
+    #[arg(long, value_parser = crate::args::proto)]
+    pub proto: Option<u8>,
     /// Only packets from or to this address or prefix (CIDR).
-    #[arg(long)]
-    pub addr: Option<String>,
+    #[arg(long, value_parser = crate::args::cidr)]
+    pub addr: Option<(IpAddr, u8)>,
     /// Only packets from or to this port.
     #[arg(long)]
     pub port: Option<u16>,
@@ -46,38 +46,17 @@ pub struct FilterArgs {
     /// Only drops attributed to a netfilter hook at this point (PRE_ROUTING,
     /// LOCAL_IN, FORWARD, LOCAL_OUT, POST_ROUTING), to any hook
     /// ("netfilter"), or to none ("none").
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::hook_filter)]
     pub hook: Option<String>,
     /// Record one in N matching drops.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub sample: Option<u32>,
     /// At most N records per second per CPU.
     #[arg(long)]
     pub rate: Option<u32>,
     /// Stack frames per record (1..16).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=16))]
     pub stack_depth: Option<u8>,
-}
-
-pub(crate) fn proto_number(p: &str) -> Result<u8> {
-    Ok(match p.to_ascii_lowercase().as_str() {
-        "tcp" => 6,
-        "udp" => 17,
-        "icmp" => 1,
-        "icmpv6" => 58,
-        n => n.parse().with_context(|| format!("--proto {p}: not tcp, udp, icmp, icmpv6 or a number"))?,
-    })
-}
-
-pub(crate) fn parse_cidr(s: &str) -> Result<(IpAddr, u8)> {
-    let (a, p) = s.split_once('/').map_or((s, None), |(a, p)| (a, Some(p)));
-    let addr: IpAddr = a.parse().with_context(|| format!("--addr {s}: not an address"))?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let prefix = match p {
-        Some(p) => p.parse::<u8>().ok().filter(|&p| p <= max).with_context(|| format!("--addr {s}: bad prefix length"))?,
-        None => max,
-    };
-    Ok((addr, prefix))
 }
 
 impl FilterArgs {
@@ -100,11 +79,11 @@ impl FilterArgs {
         if let Some(n) = &self.netns {
             c.netns = Some(netns_inode(n)?);
         }
-        if let Some(p) = &self.proto {
-            c.protocol = Some(proto_number(p)?);
+        if self.proto.is_some() {
+            c.protocol = self.proto;
         }
-        if let Some(a) = &self.addr {
-            c.addr = Some(parse_cidr(a)?);
+        if self.addr.is_some() {
+            c.addr = self.addr;
         }
         if let Some(p) = self.port {
             c.port = Some(p);
@@ -471,12 +450,4 @@ pub fn top(out: &mut impl Write, json: bool, netns: Option<u32>, interval: Durat
 
 fn same_line(a: &SummaryLine, b: &SummaryLine) -> bool {
     a.netns == b.netns && a.kind == b.kind && a.reason == b.reason && a.location == b.location && a.hook == b.hook
-}
-
-/// Checks the interval given to `top`.
-pub fn interval(secs: f64) -> Result<Duration> {
-    if !(secs.is_finite() && secs > 0.0) {
-        bail!("--interval must be a positive number of seconds");
-    }
-    Ok(Duration::from_secs_f64(secs))
 }

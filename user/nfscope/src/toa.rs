@@ -2,11 +2,11 @@
 //! offline decoding of captures.
 
 use crate::output::json_line;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Subcommand;
 use nfscope_capture::{decode_toa, read_capture, toa_filter};
 use nfscope_client::{Cidr, Client};
-use nfscope_codec::toa::{KindTable, Layout};
+use nfscope_codec::toa::KindTable;
 use std::io::Write;
 use std::net::IpAddr;
 
@@ -41,7 +41,8 @@ pub enum ToaCommand {
     /// Print a tcpdump expression matching packets whose TOA carries a client.
     Filter {
         /// CLIENT, CLIENT:PORT or [V6]:PORT
-        client: String,
+        #[arg(value_parser = crate::args::toa_client)]
+        client: (IpAddr, Option<u16>),
         /// Option kind(s) to match (default: 254 and 200 for IPv4, 253 and 254 for IPv6).
         #[arg(long = "kind")]
         kinds: Vec<u8>,
@@ -53,7 +54,11 @@ pub enum KindCommand {
     /// Let KIND carry these layouts (comma-separated: port4, port6,
     /// client-vip4, ali-vtoa4, ali-vtoa6, vpc-id, cdn; "none" stops decoding
     /// KIND). Needs CAP_NET_ADMIN.
-    Set { kind: u8, layouts: String },
+    Set {
+        kind: u8,
+        #[arg(value_parser = crate::args::layouts)]
+        layouts: crate::args::Layouts,
+    },
     /// Show every kind that carries TOA.
     List,
 }
@@ -61,9 +66,15 @@ pub enum KindCommand {
 #[derive(Subcommand)]
 pub enum TrustCommand {
     /// Trust TOA from this prefix (needs CAP_NET_ADMIN).
-    Add { cidr: String },
+    Add {
+        #[arg(value_parser = crate::args::trust_cidr)]
+        cidr: Cidr,
+    },
     /// Stop trusting exactly this prefix (needs CAP_NET_ADMIN).
-    Del { cidr: String },
+    Del {
+        #[arg(value_parser = crate::args::trust_cidr)]
+        cidr: Cidr,
+    },
     /// Show the trust list.
     List {
         #[arg(long)]
@@ -77,17 +88,6 @@ fn endpoint(addr: IpAddr, port: Option<u16>) -> String {
         (a, Some(p)) => format!("{a}:{p}"),
         (a, None) => a.to_string(),
     }
-}
-
-/// Parses `1.2.3.4`, `1.2.3.4:80`, `2001:db8::1` or `[2001:db8::1]:80`.
-fn parse_client(s: &str) -> Result<(IpAddr, Option<u16>)> {
-    if let Ok(a) = s.parse::<IpAddr>() {
-        return Ok((a, None));
-    }
-    if let Ok(sa) = s.parse::<std::net::SocketAddr>() {
-        return Ok((sa.ip(), Some(sa.port())));
-    }
-    bail!("'{s}' is not CLIENT, CLIENT:PORT or [IPV6]:PORT")
 }
 
 pub fn run(cmd: ToaCommand, out: &mut impl Write) -> Result<()> {
@@ -130,8 +130,8 @@ pub fn run(cmd: ToaCommand, out: &mut impl Write) -> Result<()> {
             }
         }
         ToaCommand::Trust { command } => match command {
-            TrustCommand::Add { cidr } => trust_change(&cidr, true)?,
-            TrustCommand::Del { cidr } => trust_change(&cidr, false)?,
+            TrustCommand::Add { cidr } => Client::connect()?.toa_trust(&cidr, true)?,
+            TrustCommand::Del { cidr } => Client::connect()?.toa_trust(&cidr, false)?,
             TrustCommand::List { json } => {
                 let s = Client::connect()?.toa_stats()?;
                 if json {
@@ -144,17 +144,7 @@ pub fn run(cmd: ToaCommand, out: &mut impl Write) -> Result<()> {
             }
         },
         ToaCommand::Kind { command } => match command {
-            KindCommand::Set { kind, layouts } => {
-                let layouts = if layouts == "none" {
-                    Vec::new()
-                } else {
-                    layouts
-                        .split(',')
-                        .map(|n| Layout::from_name(n.trim()).ok_or_else(|| anyhow::anyhow!("unknown layout '{n}'")))
-                        .collect::<Result<Vec<_>>>()?
-                };
-                Client::connect()?.toa_set_kind(kind, &layouts)?;
-            }
+            KindCommand::Set { kind, layouts } => Client::connect()?.toa_set_kind(kind, &layouts.0)?,
             KindCommand::List => {
                 for (kind, layouts) in Client::connect()?.toa_stats()?.kinds {
                     writeln!(out, "{kind:>3} {}", layouts.join(","))?;
@@ -185,18 +175,11 @@ pub fn run(cmd: ToaCommand, out: &mut impl Write) -> Result<()> {
                 }
             }
         }
-        ToaCommand::Filter { client, kinds } => {
-            let (addr, port) = parse_client(&client)?;
+        ToaCommand::Filter { client: (addr, port), kinds } => {
             let f = toa_filter(addr, port, &kinds);
             eprintln!("nfscope: {}", f.explanation);
             writeln!(out, "{}", f.expression)?;
         }
     }
-    Ok(())
-}
-
-fn trust_change(cidr: &str, add: bool) -> Result<()> {
-    let cidr: Cidr = cidr.parse().map_err(anyhow::Error::msg)?;
-    Client::connect()?.toa_trust(&cidr, add)?;
     Ok(())
 }

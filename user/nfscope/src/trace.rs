@@ -4,7 +4,7 @@
 
 use crate::drops::{self, FilterArgs};
 use crate::output::json_line;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Subcommand;
 use nfscope_client::{Client, DropConfig, PROBE_NAMES};
 use nfscope_trace::bpf::{self, Program};
@@ -49,15 +49,16 @@ pub enum TraceCommand {
         names: Vec<String>,
         #[arg(long)]
         json: bool,
-        /// Kernel stack frames per record (--stack 0: none).
-        #[arg(long, num_args = 0..=1, default_value = "16", default_missing_value = "16")]
-        stack: usize,
+        /// Kernel stack frames per record (0..32; --stack 0: none).
+        #[arg(long, num_args = 0..=1, default_value = "16", default_missing_value = "16", value_parser = clap::value_parser!(u8).range(0..=32))]
+        stack: u8,
         /// Stop after this many records.
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         count: Option<u64>,
         /// Size of the ring buffer the programs write to, in KiB (a power
-        /// of two); records that find it full are counted and reported lost.
-        #[arg(long, default_value_t = bpf::DEFAULT_RING_BYTES / 1024)]
+        /// of two, 4 to 2097152); records that find it full are counted and
+        /// reported lost.
+        #[arg(long, default_value_t = bpf::DEFAULT_RING_BYTES / 1024, value_parser = crate::args::ring_kib)]
         ring_kib: u32,
         /// Applied by the BPF program before a record is made (--netns,
         /// --proto, --addr, --port, --reason, --exclude-reason).
@@ -73,8 +74,8 @@ pub fn run(cmd: TraceCommand, out: &mut impl Write) -> Result<()> {
         TraceCommand::Disable { name } => switch(&name, false, None, &FilterArgs::default()),
         TraceCommand::Restore => restore(out),
         TraceCommand::Watch { names, json, stack, count, ring_kib, filters } => {
-            let ring_bytes = ring_kib.checked_mul(1024).context("--ring-kib is too large")?;
-            watch(out, &names, json, stack, count, ring_bytes, &filters)
+            // At most 2 GiB (the parser checked).
+            watch(out, &names, json, usize::from(stack), count, ring_kib * 1024, &filters)
         }
     }
 }
@@ -306,9 +307,9 @@ fn bpf_filters(f: &FilterArgs) -> Result<bpf::Filters> {
     }
     Ok(bpf::Filters {
         netns: f.netns.as_deref().map(drops::netns_inode).transpose()?,
-        protocol: f.proto.as_deref().map(drops::proto_number).transpose()?,
+        protocol: f.proto,
         port: f.port,
-        addr: f.addr.as_deref().map(drops::parse_cidr).transpose()?,
+        addr: f.addr,
         reasons: f.reason.clone(),
         exclude_reasons: f.exclude_reason.clone(),
     })
