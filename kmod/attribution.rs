@@ -6,8 +6,8 @@
 //! added later are covered). No return probe: hook functions run for every
 //! packet, and a return hook would cost as much again as the entry.
 //!
-//! Each CPU remembers the latest hook call entered for each of the last
-//! skbs (`CALLS`). Netfilter drops carry `NETFILTER_DROP`, whether the hook
+//! Each CPU remembers its last hook calls (`CALLS`, a ring: an entry only
+//! writes one slot; the newest call for an skb is the one that counts). Netfilter drops carry `NETFILTER_DROP`, whether the hook
 //! freed the packet itself (`NF_DROP_REASON`, as nftables' `nft_do_chain`
 //! does) or returned `NF_DROP` for `nf_hook_slow` to free right after: in
 //! both cases the call that decided is the latest one entered for that skb
@@ -35,11 +35,13 @@ use kernel::static_lock_class;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{new_mutex, Mutex};
 
-/// Hook calls remembered per CPU, the latest for each skb (the oldest is
-/// pushed out).
+/// Hook calls remembered per CPU (the oldest is pushed out). A drop comes
+/// right after its hook's call, with at most the calls of what that hook
+/// sent meanwhile (a reject's reset) in between.
 const CALLS: usize = 16;
-/// A call entered longer ago than this did not drop the skb freed now.
-const CALL_TTL_NS: u64 = 1_000_000_000;
+/// A call entered longer ago than this (in seconds) did not drop the skb
+/// freed now.
+const CALL_TTL_S: u64 = 1;
 /// Distinct hook functions probed at most.
 const MAX_FUNCS: usize = 64;
 const TAG_PLAIN: u32 = 0;
@@ -72,32 +74,37 @@ struct Entered {
     /// Conntrack's (insert_failed, chaintoolong) on the call's CPU at the
     /// entry of the confirm hook.
     ct: Option<(u32, u32)>,
-    time_ns: u64,
+    /// `jiffies` at the entry.
+    stamp: u64,
 }
 
 #[derive(Default)]
 struct CpuHooks {
-    /// Ring of calls; an skb has at most one (its latest), `skb == 0` none.
+    /// Ring of calls, `next` the oldest; `skb == 0`: none.
     calls: [Entered; CALLS],
     next: usize,
 }
 
 impl CpuHooks {
-    /// Remembers `e` as the latest call for its skb.
+    /// Remembers `e` (one store: older calls for the same skb stay, the
+    /// newest is the one taken).
     fn enter(&mut self, e: Entered) {
-        if let Some(old) = self.calls.iter_mut().find(|c| c.call.skb == e.call.skb) {
-            old.call.skb = 0;
-        }
         self.calls[self.next] = e;
         self.next = (self.next + 1) % CALLS;
     }
 
-    /// Takes the latest call for `skb`, if it was entered at `since_ns` or later.
-    fn take(&mut self, skb: usize, since_ns: u64) -> Option<Entered> {
-        let slot = self.calls.iter_mut().find(|c| c.call.skb == skb)?;
-        let e = *slot;
-        slot.call.skb = 0;
-        (e.time_ns >= since_ns).then_some(e)
+    /// Takes the newest call for `skb`, if it was entered at tick `since`
+    /// or later, and forgets every call for it.
+    fn take(&mut self, skb: usize, since: u64) -> Option<Entered> {
+        let mut newest = None;
+        for i in 1..=CALLS {
+            let slot = &mut self.calls[(self.next + CALLS - i) % CALLS];
+            if slot.call.skb == skb {
+                newest = newest.or(Some(*slot));
+                slot.call.skb = 0;
+            }
+        }
+        newest.filter(|e| e.stamp >= since)
     }
 }
 
@@ -220,7 +227,7 @@ impl HookTracker {
         if reason != DROP_REASON_NETFILTER_DROP {
             return None;
         }
-        let since = context::mono_ns().saturating_sub(CALL_TTL_NS);
+        let since = context::jiffies().saturating_sub(CALL_TTL_S * context::hz());
         let here = context::cpu() as usize;
         let e = self.cpus.get(here).and_then(|c| c.lock().take(skb, since)).or_else(|| {
             self.cpus.iter().enumerate().filter(|&(i, _)| i != here).find_map(|(_, c)| c.lock().take(skb, since))
@@ -258,7 +265,7 @@ impl HookWatch for HookTracker {
             unsafe { nfhooks::ct_stats(call.net, call.cpu) }
         });
         if let Some(cpu) = self.cpus.get(call.cpu as usize) {
-            cpu.lock().enter(Entered { call: *call, ct, time_ns: context::mono_ns() });
+            cpu.lock().enter(Entered { call: *call, ct, stamp: context::jiffies() });
         }
     }
 }

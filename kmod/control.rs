@@ -177,8 +177,7 @@ fn set_config(state: &NetnsState, request: &Request<'_>) -> Result {
     let Some(enabled) = hooks_enabled else {
         return Err(request.invalid(c"SET_CONFIG needs a configuration attribute (NFSCOPE_A_HOOKS_ENABLED)"));
     };
-    state.set_hooks_enabled(enabled);
-    Ok(())
+    state.set_hooks_enabled(enabled)
 }
 
 fn drop_get_config(request: &Request<'_>) -> Result {

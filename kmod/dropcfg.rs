@@ -171,6 +171,19 @@ impl Config {
     }
 }
 
+/// Which probes are on, and whether records are.
+#[derive(Clone, Copy)]
+pub(crate) struct Switches {
+    probes: u32,
+    pub(crate) records: bool,
+}
+
+impl Switches {
+    pub(crate) fn probe_on(&self, probe: u32) -> bool {
+        self.probes & probe != 0
+    }
+}
+
 /// The current configuration: a sequence counter (odd while a writer
 /// stores) over the configuration's words.
 pub(crate) struct ConfigCell {
@@ -183,6 +196,14 @@ impl ConfigCell {
         let cell = Self { seq: Atomic::new(0), words: [const { Atomic::new(0) }; Config::WORDS] };
         cell.store(config);
         cell
+    }
+
+    /// The probes on (`PROBE_*` bits) and whether records are on: the
+    /// configuration's first word, one atomic read without the sequence
+    /// counter (what every packet and every drop checks first). Any context.
+    pub(crate) fn switches(&self) -> Switches {
+        let w = self.words[0].load(Relaxed);
+        Switches { probes: w as u32, records: w >> 32 & 1 == 1 }
     }
 
     /// A consistent copy. Any context; retries while a store is under way.

@@ -148,11 +148,37 @@ impl DropRecord {
             hook,
             ..Default::default()
         };
-        // The stack from the probe down: keep it from the frame that returns
-        // into `location` (the freeing call site), dropping our own frames.
-        let location = r.location;
-        r.save_stack(depth, |frames| frames.iter().position(|&a| a == location).unwrap_or(0));
+        r.save_drop_stack(depth);
         r
+    }
+
+    /// The stack from the probe down, from the frame that returns into
+    /// `location` (the freeing call site), without our own frames. The
+    /// walk costs per frame: it stops after the frames kept, skipping as
+    /// many as last time, and walks the whole stack only when that does
+    /// not start at the site (the first drop, or another way to it). Both
+    /// walks start from this function, so they count the same frames.
+    fn save_drop_stack(&mut self, depth: usize) {
+        let depth = depth.min(STACK_DEPTH);
+        let skip = DROP_STACK_SKIP.load(Relaxed);
+        if skip > 0 {
+            let n = context::stack_save(&mut self.stack[..depth], skip);
+            if n > 0 && self.stack[0] == self.location {
+                self.depth = n;
+                return;
+            }
+        }
+        let mut raw = [0u64; STACK_DEPTH + 8];
+        let n = context::stack_save(&mut raw, 0);
+        let start = raw[..n].iter().position(|&a| a == self.location);
+        if let Some(i) = start {
+            DROP_STACK_SKIP.store(i as u32, Relaxed);
+        }
+        let frames = &raw[start.unwrap_or(0)..n];
+        for (dst, src) in self.stack.iter_mut().zip(frames) {
+            *dst = *src;
+        }
+        self.depth = frames.len().min(depth);
     }
 
     /// A reset sent for `sock` (if known) in answer to `skb` (if any). Any context.
@@ -206,7 +232,7 @@ impl DropRecord {
     /// `start` picks.
     fn save_stack(&mut self, depth: usize, start: impl FnOnce(&[u64]) -> usize) {
         let mut raw = [0u64; STACK_DEPTH + 8];
-        let n = context::stack_save(&mut raw);
+        let n = context::stack_save(&mut raw, 0);
         let frames = &raw[..n];
         let frames = &frames[start(frames).min(n)..];
         for (dst, src) in self.stack.iter_mut().zip(frames) {
@@ -219,6 +245,10 @@ impl DropRecord {
         Seen { netns: self.netns, ip: self.ip, ports: self.ports }
     }
 }
+
+/// Frames [`DropRecord::save_drop_stack`] skips: its own and the
+/// tracepoint's, found by the last whole walk (0: none yet).
+static DROP_STACK_SKIP: Atomic<u32> = Atomic::new(0);
 
 /// A reset's frames without the tracepoint's glue (`__do_trace_*`,
 /// `__traceiter_*`, out of line in 7.x): the first is its location.
@@ -402,7 +432,7 @@ static MONITOR: Atomic<usize> = Atomic::new(0);
 /// Whether the TOA probe is on (the module-wide probe set; on until the
 /// monitor exists).
 pub(crate) fn toa_probe_on() -> bool {
-    monitor().is_none_or(|m| m.config.load().probe_on(uapi::PROBE_TOA))
+    monitor().is_none_or(|m| m.config.switches().probe_on(uapi::PROBE_TOA))
 }
 
 /// The drop monitor, once the module created it.
@@ -739,13 +769,13 @@ impl DropHook for DropMonitor {
         if reason == SKB_NOT_DROPPED_YET || reason == SKB_CONSUMED {
             return;
         }
-        let config = self.config.load();
-        if !config.probe_on(uapi::PROBE_DROP) {
+        let on = self.config.switches();
+        if !on.probe_on(uapi::PROBE_DROP) {
             return;
         }
         let Some(cpu) = self.cpus.get(context::cpu() as usize) else { return };
         self.count(uapi::DSTAT_DROPS);
-        let attribution = if config.probe_on(uapi::PROBE_HOOKS) { self.hooks.attribute(skb.addr(), reason, location as u64) } else { None };
+        let attribution = if on.probe_on(uapi::PROBE_HOOKS) { self.hooks.attribute(skb.addr(), reason, location as u64) } else { None };
         if attribution.is_some() {
             self.count(uapi::DSTAT_ATTRIBUTED);
         }
@@ -764,9 +794,10 @@ impl DropHook for DropMonitor {
         // The registration is looked up only for a new summary line, and
         // for a record once the filters let it through.
         self.summarize(cpu, &key, || attribution.and_then(|a| HookRecord::new(&a).desc));
-        if !config.records || !events_have_listeners() {
+        if !on.records || !events_have_listeners() {
             return;
         }
+        let config = self.config.load();
         let seen = Seen::of_skb(skb, place);
         if !self.wants_record(cpu, &config, &seen.subject(false, reason, attribution.map(|a| a.call.hooknum))) {
             return;
@@ -780,8 +811,8 @@ impl DropHook for DropMonitor {
 impl RstHook for DropMonitor {
     /// Any context, like `on_kfree_skb`.
     fn on_tcp_send_reset(&self, sock: Option<&SockTuple>, skb: Option<&Skb>, reason: u32) {
-        let config = self.config.load();
-        if !config.probe_on(uapi::PROBE_RST) {
+        let on = self.config.switches();
+        if !on.probe_on(uapi::PROBE_RST) {
             return;
         }
         let Some(cpu) = self.cpus.get(context::cpu() as usize) else { return };
@@ -793,9 +824,10 @@ impl RstHook for DropMonitor {
         }
         let key = SumKey { netns: record.netns, rst: true, reason, loc, ..Default::default() };
         self.summarize(cpu, &key, || None);
-        if !config.records || !events_have_listeners() {
+        if !on.records || !events_have_listeners() {
             return;
         }
+        let config = self.config.load();
         let seen = record.seen();
         if !self.wants_record(cpu, &config, &seen.subject(true, reason, None)) {
             return;

@@ -10,7 +10,7 @@ use crate::toa::{Cidr, ToaState};
 use crate::toa_views::{ToaFile, ToaStatsFile};
 use crate::wrap::getname::GetnameHook;
 use crate::wrap::net::Net;
-use crate::wrap::netfilter::{HookRegistration, PacketHook, Packet, Verdict};
+use crate::wrap::netfilter::{HookSet, PacketHook, Packet, Verdict};
 use crate::wrap::pernet::{PernetId, PernetState};
 use crate::wrap::procfs::ProcDir;
 use crate::wrap::sock::SockTuple;
@@ -60,7 +60,7 @@ pub(crate) fn netns_count() -> u32 {
 /// The state of one network namespace.
 pub(crate) struct NetnsState {
     // Dropped in declaration order: hooks and views go before the data they read.
-    hooks: SetOnce<HookRegistration>,
+    hooks: SetOnce<HookSet>,
     proc: SetOnce<ProcDir>,
     inode: u32,
     is_init: bool,
@@ -88,8 +88,11 @@ impl NetnsState {
         self.hooks_enabled.load(Relaxed)
     }
 
-    pub(crate) fn set_hooks_enabled(&self, enabled: bool) {
-        self.hooks_enabled.store(enabled, Relaxed);
+    /// Starts or stops counting. The points other than LOCAL_IN (TOA's)
+    /// are hooked only while counting. Process context.
+    pub(crate) fn set_hooks_enabled(&self, enabled: bool) -> Result {
+        let hooks = self.hooks.as_ref().ok_or(EAGAIN)?;
+        hooks.set_all_points(enabled, || self.hooks_enabled.store(enabled, Relaxed))
     }
 }
 
@@ -122,7 +125,7 @@ impl PernetState for NetnsState {
         dir.add_file::<ToaStatsFile>(c"toa_stats")?;
         dir.add_file::<DropsFile>(c"drops")?;
         self.proc.populate(dir);
-        self.hooks.populate(HookRegistration::new::<Self>(net, self.hook_priority)?);
+        self.hooks.populate(HookSet::new::<Self>(net, self.hook_priority, self.hooks_enabled())?);
         Ok(())
     }
 }

@@ -25,5 +25,8 @@ echo "$KDIR" >"$NFSCOPE_ROOT/kmod/.kdir"
 make -s -C "$NFSCOPE_ROOT/kmod" KDIR="$KDIR" "${mk[@]}" "$@" >&2
 dest=$(module_path "$KDIR")
 mkdir -p "$(dirname "$dest")"
-cp "$NFSCOPE_ROOT/kmod/nfscope.ko" "$dest"
+# Replaced in one step: a VM loading the module meanwhile reads the old file
+# or the new one, never half of one.
+cp "$NFSCOPE_ROOT/kmod/nfscope.ko" "$dest.tmp.$$"
+mv -f "$dest.tmp.$$" "$dest"
 echo "$dest"

@@ -315,6 +315,16 @@ u64 nfscope_mono_ns(void)
 	return ktime_get_mono_fast_ns();
 }
 
+unsigned long nfscope_jiffies(void)
+{
+	return READ_ONCE(jiffies);
+}
+
+unsigned long nfscope_hz(void)
+{
+	return HZ;
+}
+
 u64 nfscope_real_time_ns(void)
 {
 	return ktime_get_real_ns();

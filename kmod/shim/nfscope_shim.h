@@ -97,6 +97,8 @@ u32 nfscope_current_pid(void);
 void nfscope_current_comm(char comm[16]);
 u64 nfscope_real_time_ns(void);
 u64 nfscope_mono_ns(void);
+unsigned long nfscope_jiffies(void);
+unsigned long nfscope_hz(void);
 
 /* what a freed skb says about itself */
 u32 nfscope_skb_netns_inum(const struct sk_buff *skb);

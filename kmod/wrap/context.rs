@@ -33,10 +33,27 @@ pub(crate) fn real_time_ns() -> u64 {
     unsafe { bindings::nfscope_real_time_ns() }
 }
 
-/// Saves the current kernel stack (innermost first); returns the frame count.
-pub(crate) fn stack_save(store: &mut [u64]) -> usize {
+/// Saves the current kernel stack (innermost first), leaving out its first
+/// `skip` frames (they are walked all the same, but the walk stops once
+/// `store` is full); returns the frame count. Always inlined, so that
+/// every caller's walk starts in the caller's own frame.
+#[inline(always)]
+pub(crate) fn stack_save(store: &mut [u64], skip: u32) -> usize {
     // SAFETY: `store` is valid for `store.len()` entries.
-    unsafe { bindings::nfscope_stack_save(store.as_mut_ptr(), store.len() as u32, 0) as usize }
+    unsafe { bindings::nfscope_stack_save(store.as_mut_ptr(), store.len() as u32, skip) as usize }
+}
+
+/// The tick count (`jiffies`): a clock for coarse ages that costs one
+/// load; any context.
+pub(crate) fn jiffies() -> u64 {
+    // SAFETY: reads a kernel variable.
+    (unsafe { bindings::nfscope_jiffies() }) as u64
+}
+
+/// Ticks per second (`HZ`).
+pub(crate) fn hz() -> u64 {
+    // SAFETY: returns a constant.
+    (unsafe { bindings::nfscope_hz() }) as u64
 }
 
 /// Monotonic time in nanoseconds; any context.
