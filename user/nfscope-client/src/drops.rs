@@ -1,10 +1,14 @@
 //! Drop events multicast by the module.
 
-use crate::kallsyms::Symbolizer;
+use crate::kallsyms::{AddrHasher, Symbolizer};
 use crate::netlink::{get_s32, get_string, get_u16, get_u32, get_u64, get_u8, Attr, AttrTable, Attrs, GenlSocket, NetlinkError};
 use nfscope_codec::uapi;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::ffi::c_char;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// One dropped packet, as the module saw it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -34,7 +38,7 @@ pub struct DropRecord {
     pub location: String,
     /// The netfilter hook that dropped the packet, when one did.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hook: Option<HookInfo>,
+    pub hook: Option<Arc<HookInfo>>,
     pub stack: Vec<String>,
 }
 
@@ -221,7 +225,7 @@ impl DropRecord {
     /// Decodes a `struct nfscope_record` (`NFSCOPE_A_RECORD`), naming its
     /// code addresses with `symbols`. Returns the record and whether it is a
     /// reset.
-    pub fn from_wire(bytes: &[u8], symbols: &mut Symbolizer) -> Result<(Self, bool), NetlinkError> {
+    pub fn from_wire(bytes: &[u8], names: &mut RecordNames) -> Result<(Self, bool), NetlinkError> {
         if bytes.len() < std::mem::size_of::<uapi::nfscope_record>() {
             return Err(NetlinkError::Protocol(format!("record of {} bytes: too short", bytes.len())));
         }
@@ -237,20 +241,8 @@ impl DropRecord {
         };
         let addr = |a: &[u8; 16]| ip.and_then(|_| self::ip(&a[..w.addr_len as usize]));
         let depth = (w.depth as usize).min(w.stack.len());
-        let hook = has(uapi::NFSCOPE_REC_HOOK).then(|| {
-            let nft = has(uapi::NFSCOPE_REC_HOOK_NFT);
-            HookInfo::new(HookParts {
-                function: symbols.format_name(w.hook_func),
-                pf: w.hook_pf,
-                hooknum: w.hook_hooknum,
-                priority: has(uapi::NFSCOPE_REC_HOOK_REG).then_some(w.hook_priority),
-                how: (w.hook_how != 0).then_some(w.hook_how),
-                table: nft.then(|| c_string(&w.hook_table)),
-                chain: nft.then(|| c_string(&w.hook_chain)),
-                table_family: nft.then_some(w.hook_table_family),
-                ct: (w.hook_ct != 0).then_some(w.hook_ct),
-            })
-        });
+        let hook = has(uapi::NFSCOPE_REC_HOOK).then(|| names.hook(&w));
+        let symbols = &mut names.symbols;
         let r = Self {
             time_ns: w.time_ns,
             cpu: w.cpu,
@@ -278,9 +270,89 @@ impl DropRecord {
 }
 
 /// A NUL-padded name field as a string (bytes up to the first NUL).
-fn c_string<T: Copy + Into<i16>>(field: &[T]) -> String {
-    let bytes: Vec<u8> = field.iter().map(|&c| c.into() as u8).take_while(|&b| b != 0).collect();
-    String::from_utf8_lossy(&bytes).into_owned()
+fn c_string(field: &[c_char]) -> String {
+    // SAFETY: `c_char` and `u8` have the same size and alignment; the bytes
+    // are `field`'s, borrowed for as long.
+    let bytes = unsafe { std::slice::from_raw_parts(field.as_ptr().cast::<u8>(), field.len()) };
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+/// What a record's hook fields hold, as a cache key.
+#[derive(PartialEq, Eq)]
+struct HookKey {
+    func: u64,
+    flags: u8,
+    pf: u8,
+    hooknum: u8,
+    how: u8,
+    ct: u8,
+    table_family: u8,
+    priority: i32,
+    table: [c_char; 32],
+    chain: [c_char; 32],
+}
+
+impl Hash for HookKey {
+    /// The function and registration tell hooks apart; the names rarely do.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let small = u64::from(self.flags) | u64::from(self.pf) << 8 | u64::from(self.hooknum) << 16 | u64::from(self.how) << 24;
+        state.write_u64(self.func ^ (u64::from(self.priority as u32) << 32 | small).rotate_left(17) ^ u64::from(self.ct));
+    }
+}
+
+/// Names for records: code addresses through a [`Symbolizer`], and hook
+/// attributions built once per distinct hook (a storm's records share a
+/// few).
+pub struct RecordNames {
+    pub symbols: Symbolizer,
+    hooks: HashMap<HookKey, Arc<HookInfo>, BuildHasherDefault<AddrHasher>>,
+}
+
+/// Distinct hooks cached at most (then the cache starts over).
+const HOOKS_MAX: usize = 4096;
+
+impl RecordNames {
+    pub fn new(symbols: Symbolizer) -> Self {
+        Self { symbols, hooks: HashMap::default() }
+    }
+
+    /// The hook a record (with `NFSCOPE_REC_HOOK`) is attributed to.
+    fn hook(&mut self, w: &uapi::nfscope_record) -> Arc<HookInfo> {
+        let has = |flag: u32| w.flags as u32 & flag != 0;
+        let key = HookKey {
+            func: w.hook_func,
+            flags: w.flags & (uapi::NFSCOPE_REC_HOOK_REG | uapi::NFSCOPE_REC_HOOK_NFT) as u8,
+            pf: w.hook_pf,
+            hooknum: w.hook_hooknum,
+            how: w.hook_how,
+            ct: w.hook_ct,
+            table_family: w.hook_table_family,
+            priority: w.hook_priority,
+            table: w.hook_table,
+            chain: w.hook_chain,
+        };
+        if let Some(h) = self.hooks.get(&key) {
+            return Arc::clone(h);
+        }
+        let nft = has(uapi::NFSCOPE_REC_HOOK_NFT);
+        let hook = Arc::new(HookInfo::new(HookParts {
+            function: self.symbols.format_name(w.hook_func),
+            pf: w.hook_pf,
+            hooknum: w.hook_hooknum,
+            priority: has(uapi::NFSCOPE_REC_HOOK_REG).then_some(w.hook_priority),
+            how: (w.hook_how != 0).then_some(w.hook_how),
+            table: nft.then(|| c_string(&w.hook_table)),
+            chain: nft.then(|| c_string(&w.hook_chain)),
+            table_family: nft.then_some(w.hook_table_family),
+            ct: (w.hook_ct != 0).then_some(w.hook_ct),
+        }));
+        if self.hooks.len() >= HOOKS_MAX {
+            self.hooks.clear();
+        }
+        self.hooks.insert(key, Arc::clone(&hook));
+        hook
+    }
 }
 
 /// Events from the module's "events" group. A message carries any number
@@ -290,12 +362,12 @@ pub struct DropStream {
     family: u16,
     buf: Vec<u8>,
     pending: std::collections::VecDeque<DropEvent>,
-    symbols: Symbolizer,
+    names: RecordNames,
 }
 
 impl DropStream {
     pub(crate) fn new(sock: GenlSocket, family: u16, symbols: Symbolizer) -> Self {
-        Self { sock, family, buf: vec![0; 1 << 17], pending: Default::default(), symbols }
+        Self { sock, family, buf: vec![0; 1 << 17], pending: Default::default(), names: RecordNames::new(symbols) }
     }
 
     /// Whether events already read wait to be taken (the next one will
@@ -334,7 +406,7 @@ impl DropStream {
                     let event = match u32::from(kind) {
                         uapi::NFSCOPE_A_LOST => DropEvent::KernelLost(get_u64(payload)?),
                         uapi::NFSCOPE_A_SUPPRESSED => DropEvent::Suppressed(get_u64(payload)?),
-                        uapi::NFSCOPE_A_RECORD => match DropRecord::from_wire(payload, &mut self.symbols)? {
+                        uapi::NFSCOPE_A_RECORD => match DropRecord::from_wire(payload, &mut self.names)? {
                             (r, false) => DropEvent::Drop(r),
                             (r, true) => DropEvent::Rst(r),
                         },
@@ -554,9 +626,9 @@ mod tests {
     #[test]
     fn wire_records_decode_with_names() {
         use crate::kallsyms::{Symbolizer, Symbols};
-        let mut symbols = Symbolizer::new(Symbols::parse(
+        let mut names = RecordNames::new(Symbolizer::new(Symbols::parse(
             "ffffffff81000000 T nf_hook_slow\nffffffff81000100 T nft_do_chain_inet\nffffffff81000200 T ip_local_deliver\nffffffff82000000 B _end\n",
-        ));
+        )));
         // SAFETY: integers and arrays of integers: all zeroes is a valid record.
         let mut w: uapi::nfscope_record = unsafe { std::mem::zeroed() };
         w.kind = uapi::NFSCOPE_RECORD_DROP as u8;
@@ -580,7 +652,7 @@ mod tests {
         }
         // SAFETY: a record is plain data; its bytes are what the module sends.
         let bytes = unsafe { std::slice::from_raw_parts((&w as *const uapi::nfscope_record).cast::<u8>(), std::mem::size_of_val(&w)) };
-        let (r, rst) = DropRecord::from_wire(bytes, &mut symbols).unwrap();
+        let (r, rst) = DropRecord::from_wire(bytes, &mut names).unwrap();
         assert!(!rst);
         assert_eq!(r.location, "nf_hook_slow+0x42/0x100");
         assert_eq!(r.stack, ["nf_hook_slow+0x42/0x100", "ip_local_deliver+0x10/0xfffe00"]);
@@ -589,7 +661,15 @@ mod tests {
         let h = r.hook.unwrap();
         assert_eq!(h.text(), "ipv4 LOCAL_IN prio -150 nft inet early/ (nft_do_chain_inet, verdict)");
         assert_eq!(h.class, "nftables");
-        assert!(DropRecord::from_wire(&bytes[..100], &mut symbols).is_err());
+        assert!(DropRecord::from_wire(&bytes[..100], &mut names).is_err());
+        // The same hook again: built once, shared.
+        let (again, _) = DropRecord::from_wire(bytes, &mut names).unwrap();
+        assert!(Arc::ptr_eq(again.hook.as_ref().unwrap(), &h));
+        w.hook_chain[0] = b'x' as _;
+        // SAFETY: as above.
+        let other = unsafe { std::slice::from_raw_parts((&w as *const uapi::nfscope_record).cast::<u8>(), std::mem::size_of_val(&w)) };
+        let (r2, _) = DropRecord::from_wire(other, &mut names).unwrap();
+        assert_eq!(r2.hook.as_ref().unwrap().chain.as_deref(), Some("x"));
     }
 
     #[test]

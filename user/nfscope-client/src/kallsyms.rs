@@ -162,7 +162,7 @@ pub struct Symbolizer {
 type AddrMap<V> = HashMap<u64, V, BuildHasherDefault<AddrHasher>>;
 
 #[derive(Default)]
-struct AddrHasher(u64);
+pub(crate) struct AddrHasher(u64);
 
 impl Hasher for AddrHasher {
     fn finish(&self) -> u64 {
