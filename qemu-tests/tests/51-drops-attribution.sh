@@ -103,7 +103,7 @@ grep -E "^ *$late NETFILTER_DROP nft_do_chain\+.* hook=ipv4:LOCAL_IN:nft_do_chai
 	fail "no summary line with $late drops for late/c_late"
 if grep -q "nft=" <(ip netns exec a cat /proc/net/nfscope/drops); then fail "namespace a shows b's drops"; fi
 nfscope drops top --count 1 | tee "$NFSCOPE_OUT/top.txt"
-grep -E "^ *$late .* $b_inode +NETFILTER_DROP .* nft ip late/c_late" "$NFSCOPE_OUT/top.txt" || fail "drops top: no line for late/c_late"
+grep -E "^ *$late .* $b_inode \(b\) +NETFILTER_DROP .* nft ip late/c_late" "$NFSCOPE_OUT/top.txt" || fail "drops top: no line for late/c_late (with the namespace's name)"
 top=$(nfscope drops top --json --count 1 --netns b)
 "$PY" -c 'import json,sys
 lines = [json.loads(l) for l in sys.argv[1].splitlines()]
@@ -134,7 +134,14 @@ before=$(nfscope drops config --json)
 out=$(nfscope drops config --reason NO_SUCH_REASON 2>&1) && fail "unknown reason accepted"
 grep -q "unknown drop reason" <<<"$out" || fail "unknown reason error: $out"
 out=$(nfscope drops config --stack-depth 0 2>&1) && fail "stack depth 0 accepted"
-grep -q "stack depth" <<<"$out" || fail "stack depth error: $out"
+grep -q -- "--stack-depth" <<<"$out" || fail "stack depth error: $out"
+# The module checks on its own (the CLI refuses before asking): DROP_SET_CONFIG
+# (10) with NFSCOPE_A_STACK_DEPTH (31) = 0 and 17.
+for d in 0 17; do
+	r=$("$PY" "$NFSCOPE_ROOT/qemu-tests/lib/genl.py" 10 31:u8:$d)
+	[ "$(json_field "$r" errno)" = 22 ] || fail "module took stack depth $d: $r"
+	grep -q "stack depth" <<<"$(json_field "$r" extack)" || fail "stack depth $d: extack $r"
+done
 [ "$(json_path "$(nfscope drops config --json)" "j['config']")" = "$(json_path "$before" "j['config']")" ] || fail "a refused change changed the config"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$NFSCOPE_BIN" drops config --port 1 2>&1) &&
 	fail "unprivileged config change succeeded"

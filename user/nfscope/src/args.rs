@@ -53,14 +53,14 @@ pub fn hook_filter(s: &str) -> Result<String, String> {
         .ok_or_else(|| format!("'{s}' is not one of {}", HOOK_FILTERS.join(", ")))
 }
 
-/// `--netns`: an inode (a number other than 0), a name in /run/netns or a
-/// path; names and paths are looked up when used.
+/// `--netns`: an inode, a PID (whose namespace is meant), a name in
+/// /run/netns or a path; PIDs, names and paths are looked up when used.
 pub fn netns(s: &str) -> Result<String, String> {
     if s.is_empty() {
-        return Err("an empty namespace: give an inode, a name in /run/netns or a path".into());
+        return Err("an empty namespace: give an inode, a PID, a name in /run/netns or a path".into());
     }
     if s.bytes().all(|b| b.is_ascii_digit()) && !matches!(s.parse::<u32>(), Ok(n) if n > 0) {
-        return Err(format!("'{s}' is not a namespace inode (1..{})", u32::MAX));
+        return Err(format!("'{s}' is neither a namespace inode nor a PID (1..{})", u32::MAX));
     }
     Ok(s.to_string())
 }

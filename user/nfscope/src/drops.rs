@@ -12,12 +12,20 @@ use std::os::unix::fs::MetadataExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// `--netns` as an inode: a number, a name under /run/netns, or a path.
+/// PIDs go up to `PID_MAX_LIMIT` (4194304 on 64-bit); namespace inodes are
+/// proc inodes, far above (the initial namespace's is 0xeffffff9, later
+/// ones count from 0xf0000000).
+const PID_MAX_LIMIT: u32 = 4 * 1024 * 1024;
+
+/// `--netns` as an inode: an inode, a PID (its namespace), a name under
+/// /run/netns, or a path.
 pub fn netns_inode(spec: &str) -> Result<u32> {
-    if let Ok(n) = spec.parse::<u32>() {
-        return Ok(n);
-    }
-    let path = if spec.contains('/') { spec.to_string() } else { format!("/run/netns/{spec}") };
+    let path = match spec.parse::<u32>() {
+        Ok(inode) if inode > PID_MAX_LIMIT => return Ok(inode),
+        Ok(pid) => format!("/proc/{pid}/ns/net"),
+        Err(_) if spec.contains('/') => spec.to_string(),
+        Err(_) => format!("/run/netns/{spec}"),
+    };
     let meta = std::fs::metadata(&path).with_context(|| format!("--netns {spec}: no namespace at {path}"))?;
     Ok(meta.ino() as u32)
 }
@@ -25,7 +33,7 @@ pub fn netns_inode(spec: &str) -> Result<u32> {
 /// Record filters, applied in the kernel before a record is made.
 #[derive(Args, Default, Clone)]
 pub struct FilterArgs {
-    /// Only this namespace: an inode, a name in /run/netns, or a path.
+    /// Only this namespace: an inode, a PID (its namespace), a name in /run/netns, or a path.
     #[arg(long, value_parser = crate::args::netns)]
     pub netns: Option<String>,
     /// Only this protocol: tcp, udp, icmp, icmpv6 or a number.
@@ -147,14 +155,100 @@ fn endpoint(a: Option<IpAddr>, p: Option<u16>) -> String {
     }
 }
 
-pub(crate) fn human(out: &mut impl Write, what: &str, r: &DropRecord) -> std::io::Result<()> {
-    let secs = r.time_ns / 1_000_000_000;
+/// How the wall-clock time of a record is printed in text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum TimeFormat {
+    /// HH:MM:SS.micro in the local time zone.
+    #[default]
+    Local,
+    /// ISO 8601 with the local offset (2026-12-02T02:53:07.123456+00:00).
+    Iso,
+    /// Seconds.micro since the epoch.
+    Epoch,
+}
+
+impl TimeFormat {
+    pub(crate) fn format(self, time_ns: u64) -> String {
+        let (secs, micros) = (time_ns / 1_000_000_000, (time_ns % 1_000_000_000) / 1000);
+        let local = || chrono::DateTime::from_timestamp(secs as i64, (micros * 1000) as u32).map(|t| t.with_timezone(&chrono::Local));
+        match (self, local()) {
+            (TimeFormat::Local, Some(t)) => t.format("%H:%M:%S%.6f").to_string(),
+            (TimeFormat::Iso, Some(t)) => t.format("%Y-%m-%dT%H:%M:%S%.6f%:z").to_string(),
+            _ => format!("{secs}.{micros:06}"),
+        }
+    }
+}
+
+/// `ip netns` names of namespace inodes (/run/netns), read again when an
+/// inode without a name shows up (at most once a second: namespaces made
+/// since get their names).
+#[derive(Default)]
+pub(crate) struct NetnsNames {
+    names: std::collections::HashMap<u32, String>,
+    read: Option<Instant>,
+}
+
+impl NetnsNames {
+    fn reload(&mut self) {
+        self.names.clear();
+        if let Ok(dir) = std::fs::read_dir("/run/netns") {
+            for e in dir.flatten() {
+                if let (Ok(meta), Some(name)) = (std::fs::metadata(e.path()), e.file_name().to_str()) {
+                    self.names.insert(meta.ino() as u32, name.to_string());
+                }
+            }
+        }
+        self.read = Some(Instant::now());
+    }
+
+    /// The name of namespace `inode`, if it has one.
+    pub(crate) fn name(&mut self, inode: u32) -> Option<&str> {
+        let stale = self.read.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+        if !self.names.contains_key(&inode) && stale {
+            self.reload();
+        }
+        self.names.get(&inode).map(String::as_str)
+    }
+
+    /// `inode`, and its name in parentheses when it has one.
+    pub(crate) fn show(&mut self, inode: u32) -> String {
+        match self.name(inode) {
+            Some(n) => format!("{inode} ({n})"),
+            None => inode.to_string(),
+        }
+    }
+}
+
+/// How records are written: JSON lines, or text with the time as asked
+/// and namespace names beside inodes.
+pub(crate) struct RecordFormat {
+    pub(crate) json: bool,
+    pub(crate) time: TimeFormat,
+    pub(crate) names: NetnsNames,
+}
+
+impl RecordFormat {
+    pub(crate) fn new(json: bool, time: TimeFormat) -> Self {
+        Self { json, time, names: NetnsNames::default() }
+    }
+
+    /// One drop (`rst` false) or reset record.
+    pub(crate) fn record(&mut self, out: &mut impl Write, rst: bool, r: &DropRecord) -> std::io::Result<()> {
+        match (self.json, rst) {
+            (true, false) => json_line(out, "drop", r),
+            (true, true) => json_line(out, "rst", r),
+            (false, rst) => {
+                let netns = self.names.show(r.netns);
+                human(out, if rst { "RST" } else { "DROP" }, &self.time.format(r.time_ns), &netns, r)
+            }
+        }
+    }
+}
+
+fn human(out: &mut impl Write, what: &str, time: &str, netns: &str, r: &DropRecord) -> std::io::Result<()> {
     writeln!(
         out,
-        "{}.{:06} {what} netns {} if {} {} {} > {}{}{} len {} {} at {}{} ({} pid {} cpu {})",
-        secs,
-        (r.time_ns % 1_000_000_000) / 1000,
-        r.netns,
+        "{time} {what} netns {netns} if {} {} {} > {}{}{} len {} {} at {}{} ({} pid {} cpu {})",
         r.ifindex,
         r.protocol.as_deref().unwrap_or("non-ip"),
         endpoint(r.saddr, r.sport),
@@ -178,7 +272,7 @@ pub(crate) fn human(out: &mut impl Write, what: &str, r: &DropRecord) -> std::io
 /// Streams records until `count` were shown (or a signal). With kernel
 /// filters given, installs them for the duration and restores the previous
 /// configuration afterwards. Losses are always reported.
-pub fn watch(out: &mut impl Write, json: bool, filters: &FilterArgs, drops: bool, resets: bool, count: Option<u64>) -> Result<()> {
+pub fn watch(out: &mut impl Write, mut format: RecordFormat, filters: &FilterArgs, drops: bool, resets: bool, count: Option<u64>) -> Result<()> {
     let mut client = Client::connect()?;
     let (before, _) = client.drop_config()?;
     let mut restore = None;
@@ -191,7 +285,7 @@ pub fn watch(out: &mut impl Write, json: bool, filters: &FilterArgs, drops: bool
         eprintln!("nfscope: records are off (summary only): turn them on with `nfscope drops config --records on`");
     }
     stop_on_signals()?;
-    let result = stream(out, json, drops, resets, count);
+    let result = stream(out, &mut format, drops, resets, count);
     if let Some(config) = restore {
         let restored = Client::connect().and_then(|mut c| c.set_drop_config(&config));
         if let Err(e) = restored {
@@ -220,7 +314,7 @@ impl Tally {
     }
 }
 
-fn stream(out: &mut impl Write, json: bool, drops: bool, resets: bool, count: Option<u64>) -> Result<()> {
+fn stream(out: &mut impl Write, format: &mut RecordFormat, drops: bool, resets: bool, count: Option<u64>) -> Result<()> {
     let mut stream = Client::connect()?.drop_events()?;
     stream.set_timeout(Duration::from_millis(200))?;
     // Subscribed: scripts wait for this line before making traffic.
@@ -228,7 +322,7 @@ fn stream(out: &mut impl Write, json: bool, drops: bool, resets: bool, count: Op
     // Records come in batches: written out when a batch is done.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     let mut tally = Tally::default();
-    let result = stream_into(&mut out, &mut stream, &mut tally, json, drops, resets, count);
+    let result = stream_into(&mut out, &mut stream, &mut tally, format, drops, resets, count);
     let flushed = out.flush();
     tally.report();
     result?;
@@ -239,7 +333,7 @@ fn stream_into(
     out: &mut impl Write,
     stream: &mut nfscope_client::DropStream,
     tally: &mut Tally,
-    json: bool,
+    format: &mut RecordFormat,
     drops: bool,
     resets: bool,
     count: Option<u64>,
@@ -248,25 +342,25 @@ fn stream_into(
         match stream.next_event_timeout()? {
             None => {}
             Some(DropEvent::Drop(r)) if drops => {
-                if json { json_line(out, "drop", &r)? } else { human(out, "DROP", &r)? }
+                format.record(out, false, &r)?;
                 tally.shown += 1;
             }
             Some(DropEvent::Rst(r)) if resets => {
-                if json { json_line(out, "rst", &r)? } else { human(out, "RST", &r)? }
+                format.record(out, true, &r)?;
                 tally.shown += 1;
             }
             Some(DropEvent::Drop(_) | DropEvent::Rst(_)) => {}
             Some(DropEvent::KernelLost(n)) => {
                 tally.lost += n;
-                report_loss(out, json, "kernel", Some(n))?;
+                report_loss(out, format.json, "kernel", Some(n))?;
             }
             Some(DropEvent::Suppressed(n)) => {
                 tally.suppressed += n;
-                report_loss(out, json, "suppressed", Some(n))?;
+                report_loss(out, format.json, "suppressed", Some(n))?;
             }
             Some(DropEvent::SocketOverrun) => {
                 tally.overruns += 1;
-                report_loss(out, json, "socket", None)?;
+                report_loss(out, format.json, "socket", None)?;
             }
         }
         if !stream.has_pending() {
@@ -403,8 +497,64 @@ struct TopLine<'a> {
     delta: u64,
 }
 
-/// The live summary: every `interval`, lines by count with their change.
-pub fn top(out: &mut impl Write, json: bool, netns: Option<u32>, interval: Duration, count: Option<u64>, limit: usize) -> Result<()> {
+/// A field `drops top --by` sums the summary by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum GroupBy {
+    Reason,
+    Hook,
+    Location,
+    Netns,
+}
+
+/// One group of summary lines.
+#[derive(Serialize)]
+struct Group {
+    by: &'static str,
+    key: String,
+    count: u64,
+    delta: u64,
+}
+
+/// Lines summed by `by`, most frequent first (then by key).
+fn groups(lines: &[SummaryLine], by: GroupBy, delta: impl Fn(&SummaryLine) -> u64, names: &mut NetnsNames) -> Vec<Group> {
+    let mut out: Vec<Group> = Vec::new();
+    let by_name = match by {
+        GroupBy::Reason => "reason",
+        GroupBy::Hook => "hook",
+        GroupBy::Location => "location",
+        GroupBy::Netns => "netns",
+    };
+    for l in lines {
+        let key = match by {
+            GroupBy::Reason if l.kind == "rst" => format!("RST {}", l.reason_name),
+            GroupBy::Reason => l.reason_name.clone(),
+            GroupBy::Hook => l.hook.as_ref().map(|h| h.text()).unwrap_or_else(|| "-".into()),
+            // The function, without the offset into it.
+            GroupBy::Location => l.location.split('+').next().unwrap_or(&l.location).to_string(),
+            GroupBy::Netns => names.show(l.netns),
+        };
+        let d = delta(l);
+        match out.iter_mut().find(|g| g.key == key) {
+            Some(g) => (g.count, g.delta) = (g.count + l.count, g.delta + d),
+            None => out.push(Group { by: by_name, key, count: l.count, delta: d }),
+        }
+    }
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    out
+}
+
+/// The live summary: every `interval`, lines by count with their change
+/// (or their sums by one field).
+pub fn top(
+    out: &mut impl Write,
+    json: bool,
+    netns: Option<u32>,
+    interval: Duration,
+    count: Option<u64>,
+    limit: usize,
+    by: Option<GroupBy>,
+) -> Result<()> {
+    let mut names = NetnsNames::default();
     let mut client = Client::connect()?;
     let mut previous: Vec<SummaryLine> = Vec::new();
     let mut rounds = 0u64;
@@ -418,17 +568,33 @@ pub fn top(out: &mut impl Write, json: bool, netns: Option<u32>, interval: Durat
             let before = previous.iter().find(|p| same_line(p, l)).map_or(0, |p| p.count);
             l.count - before.min(l.count)
         };
-        if json {
+        lines.sort_by_key(|l| std::cmp::Reverse(l.count));
+        if let Some(by) = by {
+            let groups = groups(&lines, by, delta, &mut names);
+            if json {
+                for g in groups.iter().take(limit) {
+                    json_line(out, "drop_summary_group", g)?;
+                }
+                json_line(out, "drop_stats", &stats)?;
+            } else {
+                writeln!(out, "{:>10} {:>8}  {}", "COUNT", "DELTA", by_heading(by))?;
+                for g in groups.iter().take(limit) {
+                    writeln!(out, "{:>10} {:>8}  {}", g.count, g.delta, g.key)?;
+                }
+                stats_line(out, &stats)?;
+                writeln!(out)?;
+            }
+        } else if json {
             for l in lines.iter().take(limit) {
                 json_line(out, "drop_summary", &TopLine { line: l, delta: delta(l) })?;
             }
             json_line(out, "drop_stats", &stats)?;
         } else {
-            writeln!(out, "{:>10} {:>8} {:>10}  {:<26} {:<34} HOOK", "COUNT", "DELTA", "NETNS", "REASON", "LOCATION")?;
+            writeln!(out, "{:>10} {:>8}  {:<20} {:<26} {:<34} HOOK", "COUNT", "DELTA", "NETNS", "REASON", "LOCATION")?;
             for l in lines.iter().take(limit) {
                 let reason = if l.kind == "rst" { format!("RST {}", l.reason_name) } else { l.reason_name.clone() };
                 let hook = l.hook.as_ref().map(|h| h.text()).unwrap_or_else(|| "-".into());
-                writeln!(out, "{:>10} {:>8} {:>10}  {:<26} {:<34} {}", l.count, delta(l), l.netns, reason, l.location, hook)?;
+                writeln!(out, "{:>10} {:>8}  {:<20} {:<26} {:<34} {}", l.count, delta(l), names.show(l.netns), reason, l.location, hook)?;
             }
             stats_line(out, &stats)?;
             writeln!(out)?;
@@ -448,6 +614,60 @@ pub fn top(out: &mut impl Write, json: bool, netns: Option<u32>, interval: Durat
     }
 }
 
+fn by_heading(by: GroupBy) -> &'static str {
+    match by {
+        GroupBy::Reason => "REASON",
+        GroupBy::Hook => "HOOK",
+        GroupBy::Location => "LOCATION (FUNCTION)",
+        GroupBy::Netns => "NETNS",
+    }
+}
+
 fn same_line(a: &SummaryLine, b: &SummaryLine) -> bool {
     a.netns == b.netns && a.kind == b.kind && a.reason == b.reason && a.location == b.location && a.hook == b.hook
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_print_as_asked() {
+        let ns = 1_764_643_987_123_456_789;
+        assert_eq!(TimeFormat::Epoch.format(ns), "1764643987.123456");
+        let local = TimeFormat::Local.format(ns);
+        // HH:MM:SS.micro, whatever the zone.
+        assert_eq!((local.len(), &local[2..3], &local[5..6], &local[8..]), (15, ":", ":", ".123456"), "{local}");
+        let iso = TimeFormat::Iso.format(ns);
+        assert!(iso.starts_with("2025-12-0") && iso.contains('T') && iso.contains(".123456"), "{iso}");
+    }
+
+    #[test]
+    fn a_pid_names_its_namespace() {
+        let own = std::fs::metadata("/proc/self/ns/net").unwrap().ino() as u32;
+        assert_eq!(netns_inode(&std::process::id().to_string()).unwrap(), own);
+        assert_eq!(netns_inode(&own.to_string()).unwrap(), own);
+        assert!(netns_inode("no-such-namespace-here").is_err());
+    }
+
+    fn line(netns: u32, reason: &str, location: &str, count: u64) -> SummaryLine {
+        SummaryLine { netns, kind: "drop".into(), reason: 0, reason_name: reason.into(), location: location.into(), hook: None, count }
+    }
+
+    #[test]
+    fn top_sums_by_a_field_most_frequent_first() {
+        let lines = [
+            line(1, "NO_SOCKET", "udp_rcv+0x10/0x20", 5),
+            line(2, "NETFILTER_DROP", "nf_hook_slow+0x1/0x2", 7),
+            line(2, "NO_SOCKET", "udp_rcv+0x14/0x20", 4),
+        ];
+        let mut names = NetnsNames::default();
+        let by_reason = groups(&lines, GroupBy::Reason, |l| l.count / 2, &mut names);
+        let got: Vec<_> = by_reason.iter().map(|g| (g.key.as_str(), g.count, g.delta)).collect();
+        assert_eq!(got, [("NO_SOCKET", 9, 4), ("NETFILTER_DROP", 7, 3)]);
+        let by_location = groups(&lines, GroupBy::Location, |_| 0, &mut names);
+        assert_eq!((by_location[0].key.as_str(), by_location[0].count), ("udp_rcv", 9));
+        let by_netns = groups(&lines, GroupBy::Netns, |_| 0, &mut names);
+        assert_eq!(by_netns.iter().map(|g| g.count).collect::<Vec<_>>(), [11, 5]);
+    }
 }

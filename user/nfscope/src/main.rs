@@ -64,6 +64,9 @@ enum DropsCommand {
         /// JSON lines (schema-versioned) instead of text with indented stacks.
         #[arg(long)]
         json: bool,
+        /// Times in text output: local (HH:MM:SS.micro), iso or epoch.
+        #[arg(long, value_enum, default_value = "local")]
+        time: drops::TimeFormat,
         /// Which records: drops, resets (TCP RSTs the kernel sends), or both.
         #[arg(long, value_enum, default_value = "all")]
         kind: RecordKind,
@@ -80,7 +83,7 @@ enum DropsCommand {
     Top {
         #[arg(long)]
         json: bool,
-        /// Only this namespace: an inode, a name in /run/netns, or a path.
+        /// Only this namespace: an inode, a PID (its namespace), a name in /run/netns, or a path.
         #[arg(long, value_parser = args::netns)]
         netns: Option<String>,
         /// Seconds between refreshes (0.01 to 86400).
@@ -92,6 +95,10 @@ enum DropsCommand {
         /// Lines shown at most.
         #[arg(long, default_value = "20", value_parser = clap::value_parser!(u32).range(1..))]
         limit: u32,
+        /// Sum the lines by one field (most frequent first): reason, hook,
+        /// location or netns.
+        #[arg(long, value_enum)]
+        by: Option<drops::GroupBy>,
     },
     /// Show the drop monitor's configuration and counters; with options,
     /// change it first (module-wide: needs CAP_NET_ADMIN in the initial
@@ -159,13 +166,13 @@ fn run(cli: Cli) -> Result<()> {
                 output::status_table(&mut out, &status)?;
             }
         }
-        Command::Drops { command: DropsCommand::Watch { json, kind, count, filters } } => {
+        Command::Drops { command: DropsCommand::Watch { json, time, kind, count, filters } } => {
             let (d, r) = (!matches!(kind, RecordKind::Rst), !matches!(kind, RecordKind::Drop));
-            drops::watch(&mut std::io::stdout().lock(), json, &filters, d, r, count)?;
+            drops::watch(&mut std::io::stdout().lock(), drops::RecordFormat::new(json, time), &filters, d, r, count)?;
         }
-        Command::Drops { command: DropsCommand::Top { json, netns, interval, count, limit } } => {
+        Command::Drops { command: DropsCommand::Top { json, netns, interval, count, limit, by } } => {
             let netns = netns.as_deref().map(drops::netns_inode).transpose()?;
-            drops::top(&mut std::io::stdout().lock(), json, netns, interval, count, limit as usize)?;
+            drops::top(&mut std::io::stdout().lock(), json, netns, interval, count, limit as usize, by)?;
         }
         Command::Drops { command: DropsCommand::Config { json, set } } => {
             drops::config(&mut std::io::stdout().lock(), json, &set)?;

@@ -49,6 +49,9 @@ pub enum TraceCommand {
         names: Vec<String>,
         #[arg(long)]
         json: bool,
+        /// Times in text output: local (HH:MM:SS.micro), iso or epoch.
+        #[arg(long, value_enum, default_value = "local")]
+        time: drops::TimeFormat,
         /// Kernel stack frames per record (0..32; --stack 0: none).
         #[arg(long, num_args = 0..=1, default_value = "16", default_missing_value = "16", value_parser = clap::value_parser!(u8).range(0..=32))]
         stack: u8,
@@ -73,9 +76,9 @@ pub fn run(cmd: TraceCommand, out: &mut impl Write) -> Result<()> {
         TraceCommand::Enable { name, filter, filters } => switch(&name, true, filter, &filters),
         TraceCommand::Disable { name } => switch(&name, false, None, &FilterArgs::default()),
         TraceCommand::Restore => restore(out),
-        TraceCommand::Watch { names, json, stack, count, ring_kib, filters } => {
+        TraceCommand::Watch { names, json, time, stack, count, ring_kib, filters } => {
             // At most 2 GiB (the parser checked).
-            watch(out, &names, json, usize::from(stack), count, ring_kib * 1024, &filters)
+            watch(out, &names, drops::RecordFormat::new(json, time), usize::from(stack), count, ring_kib * 1024, &filters)
         }
     }
 }
@@ -318,7 +321,7 @@ fn bpf_filters(f: &FilterArgs) -> Result<bpf::Filters> {
 fn watch(
     out: &mut impl Write,
     names: &[String],
-    json: bool,
+    mut format: drops::RecordFormat,
     stack: usize,
     count: Option<u64>,
     ring_bytes: u32,
@@ -347,7 +350,7 @@ fn watch(
             }
             bpf::Event::Lost(n) => {
                 tally.lost += n;
-                if json {
+                if format.json {
                     json_line(&mut out, "lost", &serde_json::json!({ "where": "kernel", "count": n }))?;
                 } else {
                     writeln!(out, "!! {n} records lost: the BPF ring buffer was full")?;
@@ -355,11 +358,11 @@ fn watch(
             }
             bpf::Event::Drop(r) => {
                 tally.shown += 1;
-                if json { json_line(&mut out, "drop", &r)? } else { drops::human(&mut out, "DROP", &r)? }
+                format.record(&mut out, false, &r)?;
             }
             bpf::Event::Rst(r) => {
                 tally.shown += 1;
-                if json { json_line(&mut out, "rst", &r)? } else { drops::human(&mut out, "RST", &r)? }
+                format.record(&mut out, true, &r)?;
             }
             bpf::Event::Idle => out.flush()?,
         }
