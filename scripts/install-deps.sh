@@ -18,6 +18,8 @@ APT_PACKAGES=(
 	iproute2 iputils-ping nftables conntrack tcpdump util-linux procps libcap2-bin
 	# libbpf-rs tracers
 	pkg-config zlib1g-dev
+	# real servers behind a crafted balancer (TOA scenarios)
+	nginx-light
 )
 
 missing=()
@@ -28,6 +30,13 @@ if ((${#missing[@]})); then
 	log "installing from apt: ${missing[*]}"
 	[ "$(id -u)" = 0 ] || die "installing packages needs root: sudo $0"
 	export DEBIAN_FRONTEND=noninteractive
+	# Packages that bring a service (nginx) must not start it on this
+	# machine: the scenarios run their own, in the VM.
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod +x /usr/sbin/policy-rc.d
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
 	apt-get update -qq
 	# udev must match the installed systemd; installing both keeps them in step.
 	# A postinst that fails on first configuration (seen with systemd's in chroots)

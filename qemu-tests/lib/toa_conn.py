@@ -7,6 +7,7 @@
   toa_conn.py --lb-ns LB --be-ns BE --src ADDR --dst ADDR --port P
               [--syn-opt HEX] [--ack-opt HEX] [--data-opt HEX]
               [--listen ADDR] [--while-open CMD] [--no-close]
+              [--payload TEXT] [--no-server]
 
 Prints one JSON line: {"accept": [addr, port], "peer_before_read": [...],
 "peer_after_read": [...], "received": n, "while_open_rc": rc,
@@ -103,6 +104,8 @@ def main():
     p.add_argument("--syn-opt", default="")
     p.add_argument("--ack-opt", default="")
     p.add_argument("--data-opt", default="")
+    p.add_argument("--payload", default="hello from behind the balancer\\n",
+                   help="the data segment's bytes (backslash escapes such as \\r\\n are decoded)")
     p.add_argument("--while-open")
     p.add_argument("--no-server", action="store_true",
                    help="someone else serves --port in BE: only craft the client side")
@@ -168,7 +171,7 @@ def main():
     srv_isn, _, _ = wait_for(lambda f: f & (SYN | ACK) == SYN | ACK, "SYN-ACK")
     seq, ack = isn + 1, srv_isn + 1
     send(seq, ack, ACK, args.ack_opt)
-    payload = b"hello from behind the balancer\n"
+    payload = args.payload.encode().decode("unicode_escape").encode("latin-1")
     send(seq, ack, ACK | PSH, args.data_opt, payload)
     seq += len(payload)
     send(seq, ack, ACK | FIN)
