@@ -108,3 +108,47 @@ fn malformed_options_and_junk_give_no_record() {
     truncated.truncate(truncated.len() - 3);
     assert!(read_capture(&truncated).is_err());
 }
+
+fn tcp_ipv6_hop_by_hop(opts: &[u8]) -> Vec<u8> {
+    let doff = (20 + opts.len()) / 4;
+    let mut tcp = vec![0x9c, 0x40, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, (doff as u8) << 4, 0x02, 0xff, 0xff, 0, 0, 0, 0];
+    tcp.extend_from_slice(opts);
+    // A hop-by-hop header (8 bytes: next header TCP, length 0, PadN) before TCP.
+    let ext = [6u8, 0, 1, 4, 0, 0, 0, 0];
+    let plen = (ext.len() + tcp.len()) as u16;
+    let mut ip = vec![0x60, 0, 0, 0];
+    ip.extend_from_slice(&plen.to_be_bytes());
+    ip.extend_from_slice(&[0, 64]);
+    ip.extend_from_slice(&"2001:db8:2::1".parse::<std::net::Ipv6Addr>().unwrap().octets());
+    ip.extend_from_slice(&"2001:db8:2::2".parse::<std::net::Ipv6Addr>().unwrap().octets());
+    ip.extend_from_slice(&ext);
+    ip.extend_from_slice(&tcp);
+    ip
+}
+
+/// Every link type tcpdump writes on Linux, IPv4 behind a VLAN tag and IPv6
+/// behind an extension header: the same TOA comes out of each.
+#[test]
+fn link_types_vlan_and_ipv6_extension_headers() {
+    let v4 = tcp_ipv4(&TOA200);
+    let mut vlan = vec![0u8; 12];
+    vlan.extend_from_slice(&[0x81, 0x00, 0x00, 0x07, 0x08, 0x00]);
+    vlan.extend_from_slice(&v4);
+    let mut sll = vec![0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00];
+    sll.extend_from_slice(&v4);
+    let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0];
+    sll2.extend_from_slice(&v4);
+    let mut null = 2u32.to_le_bytes().to_vec();
+    null.extend_from_slice(&v4);
+    for (link, frame) in [(1, vlan), (113, sll), (276, sll2), (0, null), (228, v4.clone())] {
+        let pkts = read_capture(&pcap(link, &[frame], false)).unwrap();
+        let r = decode_toa(&pkts[0], &KindTable::default()).unwrap_or_else(|| panic!("link type {link}: no TOA"));
+        assert_eq!((r.client_addr.to_string(), r.client_port, r.dport), ("10.10.1.1".into(), Some(12345), 80), "link type {link}");
+    }
+    // Kind 253 (IPv6 client): port 8080, client 2001:db8::7.
+    let mut toa6 = vec![0xfd, 0x14, 0x1f, 0x90];
+    toa6.extend_from_slice(&"2001:db8::7".parse::<std::net::Ipv6Addr>().unwrap().octets());
+    let pkts = read_capture(&pcapng(229, &[tcp_ipv6_hop_by_hop(&toa6)])).unwrap();
+    let r = decode_toa(&pkts[0], &KindTable::default()).expect("IPv6 with a hop-by-hop header");
+    assert_eq!((r.saddr.to_string(), r.client_addr.to_string(), r.client_port), ("2001:db8:2::1".into(), "2001:db8::7".into(), Some(8080)));
+}
