@@ -7,8 +7,9 @@
 //! packet, and a return hook would cost as much again as the entry.
 //!
 //! Each CPU remembers its last hook calls (`CALLS`, a ring: an entry only
-//! writes one slot; the newest call for an skb is the one that counts). Netfilter drops carry `NETFILTER_DROP`, whether the hook
-//! freed the packet itself (`NF_DROP_REASON`, as nftables' `nft_do_chain`
+//! writes one slot; the newest call for an skb is the one that counts).
+//! Netfilter drops carry `NETFILTER_DROP`, whether the hook freed the
+//! packet itself (`NF_DROP_REASON`, as nftables' `nft_do_chain`
 //! does) or returned `NF_DROP` for `nf_hook_slow` to free right after: in
 //! both cases the call that decided is the latest one entered for that skb
 //! (`nf_hook_slow` runs a hook point's functions one after the other). The
