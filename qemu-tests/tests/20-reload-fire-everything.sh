@@ -6,7 +6,8 @@
 # (IPv4) and on plain IPv4 and IPv6 ones (the getname fprobes), an nft drop
 # that the summary attributes to its chain (the hook-function fprobes), a UDP
 # drop to a closed port and a kernel RST (the tracepoints); a namespace is
-# born and dies inside the cycle. `drops watch` and `drops top` listen in two
+# born and dies inside the cycle; in one cycle of three b's hook counting is
+# turned off under traffic (on again in odd cycles). `drops watch` and `drops top` listen in two
 # cycles of three: killed before the unload in one, left running across it in
 # the other. After the last unload nothing of nfscope is left in nft hooks,
 # /proc/net, tracefs or lsmod. vm-run.sh fails the run on any oops, WARN,
@@ -119,6 +120,16 @@ for i in $(seq 1 "$cycles"); do
 
 	check_cycle "$i"
 	phase check
+	# Counting off under traffic (b's hooks at 4 points per family go, with
+	# a grace period), on again in odd cycles, left off in even ones: the
+	# unload then finds only LOCAL_IN's.
+	if ((mode == 1)); then
+		ip netns exec b "$NFSCOPE_BIN" config --hooks off || fail "cycle $i: config --hooks off"
+		if ((i % 2)); then
+			ip netns exec b "$NFSCOPE_BIN" config --hooks on || fail "cycle $i: config --hooks on"
+		fi
+	fi
+	phase hooks-toggle
 	((mode != 0)) || stop_listeners
 	phase listeners-stop
 	unload_module
