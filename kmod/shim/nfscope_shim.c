@@ -706,11 +706,6 @@ int nfscope_nla_put(struct sk_buff *skb, u32 type, u32 len, const void *data)
 	return nla_put(skb, type, len, data);
 }
 
-void nfscope_nla_nest_cancel(struct sk_buff *skb, struct nlattr *nest)
-{
-	nla_nest_cancel(skb, nest);
-}
-
 int nfscope_nla_put_u32(struct sk_buff *skb, u32 type, u32 value)
 {
 	return nla_put_u32(skb, type, value);

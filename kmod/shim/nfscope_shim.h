@@ -161,7 +161,6 @@ void nfscope_dump_msg_cancel(struct sk_buff *skb, void *hdr);
 int nfscope_nla_put_u8(struct sk_buff *skb, u32 type, u8 value);
 int nfscope_nla_put_u16(struct sk_buff *skb, u32 type, u16 value);
 int nfscope_nla_put(struct sk_buff *skb, u32 type, u32 len, const void *data);
-void nfscope_nla_nest_cancel(struct sk_buff *skb, struct nlattr *nest);
 int nfscope_nla_put_u32(struct sk_buff *skb, u32 type, u32 value);
 int nfscope_nla_put_s32(struct sk_buff *skb, u32 type, s32 value);
 int nfscope_nla_put_u64(struct sk_buff *skb, u32 type, u64 value, u32 pad);
