@@ -531,7 +531,7 @@ impl DropMonitor {
                 }
             }
         }
-        out.sort_unstable_by_key(|e| core::cmp::Reverse(e.count));
+        crate::sort::sort_by_key(&mut out, |e| core::cmp::Reverse(e.count));
         Ok(out)
     }
 

@@ -16,6 +16,7 @@ mod drops;
 mod headers;
 mod netns;
 mod params;
+mod sort;
 mod status;
 mod toa;
 #[allow(dead_code, unreachable_pub)]

@@ -99,7 +99,7 @@ impl<W: HookWatch> Fprobe<HookFns<W>> {
             sorted.push((f, tag), GFP_KERNEL)?;
             addrs.push(f, GFP_KERNEL)?;
         }
-        sorted.sort_unstable_by_key(|&(f, _)| f);
+        crate::sort::sort_by_key(&mut sorted, |&(f, _)| f);
         // SAFETY: every address is an `nf_hookfn`, which `HookFns` reads;
         // `watch` outlives the probe (caller).
         unsafe { Fprobe::new(Target::Addrs(addrs), HookFns { watch, funcs: sorted }) }
