@@ -213,8 +213,7 @@ fn symbols(request: &Request<'_>) -> Result {
 fn drop_set_config(request: &Request<'_>) -> Result {
     let monitor = monitor().ok_or(EAGAIN)?;
     let config = crate::dropcfg::from_request(request)?;
-    monitor.configure(config);
-    Ok(())
+    monitor.configure(config)
 }
 
 /// One message per summary line, most frequent first; the cursor counts

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The drop monitor's configuration: which probes are on, whether records
-//! are sent, which drops they are for (filters), sampling, rate limit and
-//! stack depth. One module-wide configuration, read on every drop without a
-//! lock (a sequence counter over atomic words) and replaced whole by
-//! `NFSCOPE_CMD_DROP_SET_CONFIG`.
+//! are sent, which drops they are for (filters), sampling, rate limit,
+//! stack depth and the packet bytes records carry. One module-wide
+//! configuration, read on every drop without a lock (a sequence counter
+//! over atomic words) and replaced whole by `NFSCOPE_CMD_DROP_SET_CONFIG`.
 
 use crate::drops::STACK_DEPTH;
 use crate::uapi;
@@ -39,6 +39,8 @@ pub(crate) struct Config {
     pub(crate) sample: u32,
     pub(crate) rate: u32,
     pub(crate) depth: u8,
+    /// Bytes of each dropped packet a record carries (0: none).
+    pub(crate) snaplen: u16,
 }
 
 impl Default for Config {
@@ -58,6 +60,7 @@ impl Default for Config {
             sample: 1,
             rate: 0,
             depth: STACK_DEPTH as u8,
+            snaplen: 0,
         }
     }
 }
@@ -126,7 +129,7 @@ impl Config {
         }
     }
 
-    const WORDS: usize = 5 + 2 * REASON_WORDS;
+    const WORDS: usize = 6 + 2 * REASON_WORDS;
 
     fn to_words(self) -> [u64; Self::WORDS] {
         let mut w = [0u64; Self::WORDS];
@@ -140,9 +143,10 @@ impl Config {
         let (lo, hi) = self.addr.split_at(8);
         w[3] = u64::from_ne_bytes(lo.try_into().unwrap_or([0; 8]));
         w[4] = u64::from_ne_bytes(hi.try_into().unwrap_or([0; 8]));
+        w[5] = u64::from(self.snaplen);
         for i in 0..REASON_WORDS {
-            w[5 + i] = self.reasons[i];
-            w[5 + REASON_WORDS + i] = self.exclude[i];
+            w[6 + i] = self.reasons[i];
+            w[6 + REASON_WORDS + i] = self.exclude[i];
         }
         w
     }
@@ -150,8 +154,8 @@ impl Config {
     fn from_words(w: &[u64; Self::WORDS]) -> Self {
         let (lo, hi) = (w[3].to_ne_bytes(), w[4].to_ne_bytes());
         let addr = core::array::from_fn(|i| if i < 8 { lo[i] } else { hi[i - 8] });
-        let reasons = core::array::from_fn(|i| w[5 + i]);
-        let exclude = core::array::from_fn(|i| w[5 + REASON_WORDS + i]);
+        let reasons = core::array::from_fn(|i| w[6 + i]);
+        let exclude = core::array::from_fn(|i| w[6 + REASON_WORDS + i]);
         Self {
             probes: w[0] as u32,
             records: (w[0] >> 32) as u8 != 0,
@@ -164,6 +168,7 @@ impl Config {
             depth: (w[1] >> 56) as u8,
             sample: w[2] as u32,
             rate: (w[2] >> 32) as u32,
+            snaplen: w[5] as u16,
             addr,
             reasons,
             exclude,
@@ -320,6 +325,12 @@ pub(crate) fn from_request(request: &Request<'_>) -> Result<Config> {
         }
         c.depth = d;
     }
+    if let Some(n) = request.attr_u16(uapi::A_SNAPLEN) {
+        if n as usize > uapi::SNAPLEN_MAX {
+            return Err(request.invalid_attr(uapi::A_SNAPLEN, c"snaplen must be 0..256"));
+        }
+        c.snaplen = n;
+    }
     Ok(c)
 }
 
@@ -356,5 +367,6 @@ pub(crate) fn put(reply: &mut Reply<'_>, c: &Config) -> Result {
     reply.put_u8(uapi::A_F_HOOK, c.hook)?;
     reply.put_u32(uapi::A_SAMPLE, c.sample)?;
     reply.put_u32(uapi::A_RATE, c.rate)?;
-    reply.put_u8(uapi::A_STACK_DEPTH, c.depth)
+    reply.put_u8(uapi::A_STACK_DEPTH, c.depth)?;
+    reply.put_u16(uapi::A_SNAPLEN, c.snaplen)
 }

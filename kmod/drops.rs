@@ -79,6 +79,23 @@ impl HookRecord {
     }
 }
 
+/// The first bytes of a dropped packet, from its network header.
+type PacketBuf = [u8; uapi::SNAPLEN_MAX];
+
+/// Copies up to `snaplen` bytes of `skb` from its network header into
+/// `buf`; returns how many (0 if the copy fails). Any context: a bounded
+/// copy.
+fn copy_packet(skb: &Skb, snaplen: u16, buf: &mut PacketBuf) -> u16 {
+    let offset = skb.network_offset();
+    let available = i64::from(skb.len()) - i64::from(offset);
+    let n = (snaplen as usize).min(buf.len()).min(available.max(0) as usize);
+    if n > 0 && skb.copy_bytes(offset, &mut buf[..n]).is_ok() {
+        n as u16
+    } else {
+        0
+    }
+}
+
 /// One dropped packet or sent reset.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct DropRecord {
@@ -100,6 +117,9 @@ pub(crate) struct DropRecord {
     hook: Option<HookRecord>,
     stack: [u64; STACK_DEPTH],
     depth: usize,
+    /// Packet bytes kept beside the record in its ring slot (drops of IP
+    /// packets, when the configuration asks for them).
+    packet_len: u16,
 }
 
 /// What the drop probe learns before deciding whether to make a record.
@@ -341,37 +361,53 @@ impl Summary {
 
 struct Ring {
     slots: KVVec<DropRecord>,
+    /// The packet bytes of the record in the same slot (`packet_len` of
+    /// them); empty until a configuration first asks for packet bytes.
+    packets: KVVec<PacketBuf>,
     head: usize,
     len: usize,
 }
 
 impl Ring {
-    fn push(&mut self, r: DropRecord) -> bool {
+    /// Queues `r`, with the packet bytes `fill` writes into the slot's
+    /// buffer (it returns how many) when there are buffers.
+    fn push(&mut self, mut r: DropRecord, fill: impl FnOnce(&mut PacketBuf) -> u16) -> bool {
         if self.len == self.slots.len() {
             return false;
         }
         let i = (self.head + self.len) % self.slots.len();
+        r.packet_len = self.packets.get_mut(i).map_or(0, fill);
         self.slots[i] = r;
         self.len += 1;
         true
     }
 
-    /// Puts `r` back at the head (it was popped last); false if full.
-    fn unpop(&mut self, r: DropRecord) -> bool {
+    /// Puts `r` and its `packet` bytes back at the head (it was popped
+    /// last); false if full.
+    fn unpop(&mut self, r: DropRecord, packet: &PacketBuf) -> bool {
         if self.len == self.slots.len() {
             return false;
         }
         self.head = (self.head + self.slots.len() - 1) % self.slots.len();
         self.slots[self.head] = r;
+        if let Some(buf) = self.packets.get_mut(self.head) {
+            let n = r.packet_len as usize;
+            buf[..n].copy_from_slice(&packet[..n]);
+        }
         self.len += 1;
         true
     }
 
-    fn pop(&mut self) -> Option<DropRecord> {
+    /// The oldest record; its packet bytes are copied into `packet`.
+    fn pop(&mut self, packet: &mut PacketBuf) -> Option<DropRecord> {
         if self.len == 0 {
             return None;
         }
         let r = self.slots[self.head];
+        if let Some(buf) = self.packets.get(self.head) {
+            let n = r.packet_len as usize;
+            packet[..n].copy_from_slice(&buf[..n]);
+        }
         self.head = (self.head + 1) % self.slots.len();
         self.len -= 1;
         Some(r)
@@ -460,7 +496,7 @@ impl DropMonitor {
                 sum.push(None, GFP_KERNEL)?;
             }
             let state = CpuState {
-                ring: Ring { slots, head: 0, len: 0 },
+                ring: Ring { slots, packets: KVVec::new(), head: 0, len: 0 },
                 lost: 0,
                 suppressed: 0,
                 sample_count: 0,
@@ -502,11 +538,34 @@ impl DropMonitor {
         out
     }
 
-    /// Applies a new configuration; hook probes follow at once. Process context.
-    pub(crate) fn configure(&self, config: Config) {
+    /// Applies a new configuration; hook probes follow at once. The first
+    /// one asking for packet bytes allocates their buffers (kept until
+    /// unload). Process context.
+    pub(crate) fn configure(&self, config: Config) -> Result {
+        if config.snaplen > 0 {
+            for cpu in &self.cpus {
+                let slots = {
+                    let c = cpu.lock();
+                    if !c.ring.packets.is_empty() {
+                        continue;
+                    }
+                    c.ring.slots.len()
+                };
+                let mut packets = KVVec::with_capacity(slots, GFP_KERNEL)?;
+                for _ in 0..slots {
+                    packets.push([0; uapi::SNAPLEN_MAX], GFP_KERNEL)?;
+                }
+                let mut c = cpu.lock();
+                if c.ring.packets.is_empty() {
+                    // Records already queued carry no bytes (packet_len 0).
+                    c.ring.packets = packets;
+                }
+            }
+        }
         self.config.store(config);
         self.hooks.set_enabled(config.probe_on(uapi::PROBE_HOOKS));
         self.hooks.rescan();
+        Ok(())
     }
 
     /// The summary lines of all CPUs merged (of namespace `netns` only,
@@ -535,10 +594,11 @@ impl DropMonitor {
         Ok(out)
     }
 
-    /// Queues `record` on this CPU, or counts it lost. Any context.
-    fn push(&self, cpu: &SpinLockIrq<CpuState>, record: DropRecord) {
+    /// Queues `record` on this CPU (with the packet bytes `fill` writes),
+    /// or counts it lost. Any context.
+    fn push(&self, cpu: &SpinLockIrq<CpuState>, record: DropRecord, fill: impl FnOnce(&mut PacketBuf) -> u16) {
         let mut c = cpu.lock();
-        if c.ring.push(record) {
+        if c.ring.push(record, fill) {
             drop(c);
             self.count(uapi::DSTAT_QUEUED);
         } else {
@@ -678,9 +738,24 @@ impl DropRecord {
     }
 }
 
-/// Adds `r` to `ev`; `EMSGSIZE` (nothing added) if it does not fit.
-fn put_record(ev: &mut Event, r: &DropRecord) -> Result {
-    ev.put_record(uapi::A_RECORD, &r.wire())
+/// Bytes an attribute of `payload` bytes takes in a message (`nla_total_size`).
+const fn attr_size(payload: usize) -> usize {
+    (4 + payload + 3) & !3
+}
+
+/// Adds `r` and its packet bytes (the first `r.packet_len` of `packet`) to
+/// `ev`; `EMSGSIZE` (nothing added) if they do not fit.
+fn put_record(ev: &mut Event, r: &DropRecord, packet: &PacketBuf) -> Result {
+    let packet = &packet[..r.packet_len as usize];
+    let need = attr_size(core::mem::size_of::<uapi::Record>()) + if packet.is_empty() { 0 } else { attr_size(packet.len()) };
+    if ev.room() < need {
+        return Err(EMSGSIZE);
+    }
+    ev.put_record(uapi::A_RECORD, &r.wire())?;
+    if !packet.is_empty() {
+        ev.put_bytes(uapi::A_PACKET, packet)?;
+    }
+    Ok(())
 }
 
 /// A summary line as netlink and procfs show it.
@@ -804,7 +879,9 @@ impl DropHook for DropMonitor {
         }
         let hook = attribution.as_ref().map(HookRecord::new);
         let record = DropRecord::capture(skb, place, &seen, location, reason, hook, config.depth as usize);
-        self.push(cpu, record);
+        // The network header is only known to be one for IP packets.
+        let snaplen = if seen.ip.is_some() { config.snaplen } else { 0 };
+        self.push(cpu, record, |buf| if snaplen > 0 { copy_packet(skb, snaplen, buf) } else { 0 });
     }
 }
 
@@ -834,7 +911,7 @@ impl RstHook for DropMonitor {
         }
         let mut record = record;
         record.depth = record.depth.min(config.depth as usize);
-        self.push(cpu, record);
+        self.push(cpu, record, |_| 0);
     }
 }
 
@@ -849,6 +926,8 @@ impl DropMonitor {
         };
         // A record taken from the ring that did not fit in the last message.
         let mut carried: Option<DropRecord> = None;
+        // The packet bytes of the record in hand (popped or carried).
+        let mut packet: PacketBuf = [0; uapi::SNAPLEN_MAX];
         while lost > 0 || suppressed > 0 || carried.is_some() || left > 0 {
             let Ok(mut ev) = Event::new(EVENT_BYTES) else { break };
             // A fresh message has room for the counts and one record.
@@ -866,14 +945,14 @@ impl DropMonitor {
                     Some(r) => r,
                     None if left > 0 => {
                         left -= 1;
-                        match cpu.lock().ring.pop() {
+                        match cpu.lock().ring.pop(&mut packet) {
                             Some(r) => r,
                             None => break,
                         }
                     }
                     None => break,
                 };
-                if put_record(&mut ev, &record).is_ok() {
+                if put_record(&mut ev, &record, &packet).is_ok() {
                     records += 1;
                 } else if records == 0 {
                     // Cannot happen (a record is far smaller than a
@@ -909,7 +988,7 @@ impl DropMonitor {
         if lost > 0 || suppressed > 0 || carried.is_some() {
             let mut c = cpu.lock();
             if let Some(r) = carried {
-                if !c.ring.unpop(r) {
+                if !c.ring.unpop(r, &packet) {
                     c.lost += 1;
                     self.count(uapi::DSTAT_LOST_RING);
                 }

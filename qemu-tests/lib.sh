@@ -159,6 +159,77 @@ udp_drop_table() {
 # storm_counted NS: packets table inet storm's rule counted.
 storm_counted() { ip netns exec "$1" nft list chain inet storm input | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
 
+# clash_nat: in a, SNAT of UDP to 198.18.1.2:5000 onto a two-port range:
+# after each flush, entries of six flows race for the same reply tuples,
+# which 7.2 cannot resolve (scenario 52 tells the whole story).
+clash_nat() {
+	ip netns exec a nft -f - <<-'NFT'
+		table ip nat {
+			chain post {
+				type nat hook postrouting priority 100;
+				ip daddr 198.18.1.2 udp dport 5000 snat to 198.18.1.1:40000-40001
+			}
+		}
+	NFT
+}
+
+# insert_failed NS: conntrack's insert_failed in NS, summed over CPUs.
+insert_failed() {
+	ip netns exec "$1" "$PY" -c 'rows = [l.split() for l in open("/proc/net/stat/nf_conntrack") if l.strip()]
+i = rows[0].index("insert_failed")
+print(sum(int(r[i], 16) for r in rows[1:]))'
+}
+
+# clash_run SECONDS OUT: an echo server in b, six UDP flows from a and
+# `conntrack -F` in a loop in a (with clash_nat: conntrack clashes), until
+# insert_failed moved by 50 or SECONDS passed. The flows' tally goes to OUT.
+clash_run() {
+	local seconds=$1 out=$2 before server flows deadline
+	before=$(insert_failed a)
+	ip netns exec b "$PY" -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 5000))
+while True:
+    data, peer = s.recvfrom(100)
+    s.sendto(data, peer)' &
+	server=$!
+	ip netns exec a "$PY" -c 'import errno, socket, sys, time
+socks = []
+for port in range(6001, 6007):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("198.18.1.1", port))
+    s.setblocking(False)
+    socks.append(s)
+eperm = sent = 0
+end = time.time() + float(sys.argv[1])
+while time.time() < end:
+    for s in socks:
+        try:
+            s.sendto(b"x", ("198.18.1.2", 5000)); sent += 1
+        except PermissionError:
+            eperm += 1
+        try:
+            while s.recv(100): pass
+        except BlockingIOError:
+            pass
+    time.sleep(0.005)
+print("sent", sent, "sendto EPERM", eperm)' "$seconds" >"$out" &
+	flows=$!
+	deadline=$((SECONDS + seconds))
+	while kill -0 $flows 2>/dev/null; do
+		ip netns exec a conntrack -F >/dev/null 2>&1 || true
+		sleep 0.2
+		if (($(insert_failed a) > before + 50)) || ((SECONDS > deadline)); then break; fi
+	done
+	kill $flows 2>/dev/null || true
+	wait $flows 2>/dev/null || true
+	kill $server
+	wait $server 2>/dev/null || true
+	cat "$out" || true
+	# Drops still in flight land before the caller reads counters.
+	sleep 1
+}
+
 # wait_records_sent: until the module has sent (or counted lost) every
 # record it queued, 60 s at most.
 wait_records_sent() {
@@ -173,6 +244,19 @@ wait_records_sent() {
 # drop_stat NAME: a counter of `nfscope drops config --json`.
 drop_stat() { json_path "$(nfscope drops config --json)" "j['stats']['$1']"; }
 
+# wait_ready PID ERRFILE PATTERN WHAT: until the background command PID
+# (WHAT) printed PATTERN to ERRFILE, 10 s at most; fails with what it
+# printed if it exits or never does.
+wait_ready() {
+	local pid=$1 err=$2 pattern=$3 what=$4
+	for _ in $(seq 100); do
+		grep -q "$pattern" "$err" && return
+		kill -0 "$pid" 2>/dev/null || fail "$what: $(cat "$err")"
+		sleep 0.1
+	done
+	fail "$what: never ready: $(cat "$err")"
+}
+
 # trace_watch FILE ARGS...: `nfscope trace watch ARGS` in the background,
 # waiting until the programs are attached.
 trace_watch() {
@@ -180,12 +264,7 @@ trace_watch() {
 	shift
 	timeout 120 "$NFSCOPE_BIN" trace watch "$@" >"$file" 2>"$file.err" &
 	watch_pid=$!
-	for _ in $(seq 100); do
-		grep -q "^nfscope: tracing" "$file.err" && return
-		kill -0 "$watch_pid" 2>/dev/null || fail "trace watch $*: $(cat "$file.err")"
-		sleep 0.1
-	done
-	fail "trace watch $*: never attached: $(cat "$file.err")"
+	wait_ready $watch_pid "$file.err" "^nfscope: tracing" "trace watch $*"
 }
 
 # nb_pair MODE CLIENT_NS SERVER_NS ADDR ARG (benchmarks): netbench's

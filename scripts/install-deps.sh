@@ -20,6 +20,10 @@ APT_PACKAGES=(
 	pkg-config zlib1g-dev
 	# real servers behind a crafted balancer (TOA scenarios)
 	nginx-light
+	# a real Prometheus (and promtool) scraping `nfscope exporter`; tshark
+	# reading the pcapng of drops
+	prometheus
+	tshark
 )
 
 missing=()
@@ -30,7 +34,7 @@ if ((${#missing[@]})); then
 	log "installing from apt: ${missing[*]}"
 	[ "$(id -u)" = 0 ] || die "installing packages needs root: sudo $0"
 	export DEBIAN_FRONTEND=noninteractive
-	# Packages that bring a service (nginx) must not start it on this
+	# Packages that bring a service (nginx, prometheus) must not start it on this
 	# machine: the scenarios run their own, in the VM.
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d

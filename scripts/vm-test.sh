@@ -10,8 +10,8 @@
 # other in each (qemu-tests/suite.sh: the same checks per scenario, and the
 # VM reset between them). It runs 5-10 times slower than the main kernel
 # there, so it runs the scenarios named in NFSCOPE_DEBUG_TESTS (default: 20,
-# which fires every probe of the module 50 times over load/unload, 40 and
-# 52), the others on the main kernel only; the run says which.
+# which fires every probe of the module 50 times over load/unload, 40, 52
+# and 55), the others on the main kernel only; the run says which.
 # Needs the CLI and, for each flavour, the module built against its kernel
 # (scripts/build-module.sh; scripts/test.sh does both).
 source "$(dirname "$0")/common.sh"
@@ -99,7 +99,7 @@ run_lane() {
 # (numbers), spread over the lanes in order.
 debug_tests=()
 for t in "${tests[@]}"; do
-	for n in ${NFSCOPE_DEBUG_TESTS:-20 40 52}; do
+	for n in ${NFSCOPE_DEBUG_TESTS:-20 40 52 55}; do
 		[[ $(basename "$t") == "$n"-* ]] && debug_tests+=("$t")
 	done
 done

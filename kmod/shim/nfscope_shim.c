@@ -67,6 +67,11 @@ s32 nfscope_skb_network_offset(const struct sk_buff *skb)
 	return skb_network_offset(skb);
 }
 
+u32 nfscope_skb_tailroom(const struct sk_buff *skb)
+{
+	return skb_tailroom(skb);
+}
+
 struct sock *nfscope_socket_sk(const struct socket *sock)
 {
 	return sock->sk;
@@ -498,6 +503,7 @@ static const struct nla_policy nfscope_policy[NFSCOPE_A_MAX + 1] = {
 	[NFSCOPE_A_SAMPLE] = { .type = NLA_U32 },
 	[NFSCOPE_A_RATE] = { .type = NLA_U32 },
 	[NFSCOPE_A_STACK_DEPTH] = { .type = NLA_U8 },
+	[NFSCOPE_A_SNAPLEN] = { .type = NLA_U16 },
 	[NFSCOPE_A_ADDRS] = { .type = NLA_BINARY, .len = 32 * sizeof(u64) },
 };
 

@@ -30,6 +30,7 @@ struct net *nfscope_seq_file_single_net(struct seq_file *seq);
 /* sk_buff */
 u32 nfscope_skb_len(const struct sk_buff *skb);
 s32 nfscope_skb_network_offset(const struct sk_buff *skb);
+u32 nfscope_skb_tailroom(const struct sk_buff *skb);
 
 /* sockets: a TCP/UDP socket's connection, IPv4-mapped IPv6 reported as IPv4 */
 struct nfscope_sock_tuple {

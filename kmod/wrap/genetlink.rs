@@ -342,6 +342,13 @@ impl Message {
         Ok(Nest(nest))
     }
 
+    /// Bytes still free in the message: attributes of this many bytes in
+    /// all (headers and padding included) fit.
+    pub(crate) fn room(&self) -> usize {
+        // SAFETY: `skb` is ours (type invariant).
+        unsafe { bindings::nfscope_skb_tailroom(self.skb) as usize }
+    }
+
     /// A binary attribute holding `value`'s bytes (a UAPI struct: plain
     /// integers and arrays, no padding holes left uninitialized).
     pub(crate) fn put_record<T: UapiStruct>(&mut self, kind: u32, value: &T) -> Result {

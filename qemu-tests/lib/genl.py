@@ -74,6 +74,7 @@ def encode(spec):
     typ, kind, value = spec.split(":", 2)
     payload = {
         "u8": lambda v: struct.pack("=B", int(v)),
+        "u16": lambda v: struct.pack("=H", int(v)),
         "u32": lambda v: struct.pack("=I", int(v)),
         "str": lambda v: v.encode() + b"\0",
         "raw-hex": bytes.fromhex,

@@ -142,6 +142,14 @@ for d in 0 17; do
 	[ "$(json_field "$r" errno)" = 22 ] || fail "module took stack depth $d: $r"
 	grep -q "stack depth" <<<"$(json_field "$r" extack)" || fail "stack depth $d: extack $r"
 done
+# NFSCOPE_A_SNAPLEN (38) beyond 256; --snaplen 0 and 257 the CLI refuses.
+r=$("$PY" "$NFSCOPE_ROOT/qemu-tests/lib/genl.py" 10 38:u16:257)
+[ "$(json_field "$r" errno)" = 22 ] || fail "module took snaplen 257: $r"
+grep -q "snaplen" <<<"$(json_field "$r" extack)" || fail "snaplen 257: extack $r"
+for n in 0 257; do
+	out=$(nfscope drops watch --pcap "$NFSCOPE_OUT/x.pcapng" --snaplen $n 2>&1) && fail "--snaplen $n accepted"
+	grep -q -- "--snaplen" <<<"$out" || fail "--snaplen $n error: $out"
+done
 [ "$(json_path "$(nfscope drops config --json)" "j['config']")" = "$(json_path "$before" "j['config']")" ] || fail "a refused change changed the config"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$NFSCOPE_BIN" drops config --port 1 2>&1) &&
 	fail "unprivileged config change succeeded"

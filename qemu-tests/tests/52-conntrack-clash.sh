@@ -20,70 +20,16 @@ make_ns b
 link_ns a b 1
 load_module
 a_inode=$(stat -L -c %i /run/netns/a)
-ip netns exec a nft -f - <<'NFT'
-table ip nat {
-	chain post {
-		type nat hook postrouting priority 100;
-		ip daddr 198.18.1.2 udp dport 5000 snat to 198.18.1.1:40000-40001
-	}
-}
-NFT
-
-# insert_failed of namespace a, summed over CPUs (hex columns).
-insert_failed() {
-	ip netns exec a "$PY" -c 'rows = [l.split() for l in open("/proc/net/stat/nf_conntrack") if l.strip()]
-i = rows[0].index("insert_failed")
-print(sum(int(r[i], 16) for r in rows[1:]))'
-}
+clash_nat
 
 timeout 300 "$NFSCOPE_BIN" drops watch --json --netns a >"$NFSCOPE_OUT/watch.json" 2>"$NFSCOPE_OUT/watch.err" &
 watch_pid=$!
 sleep 1
-before=$(insert_failed)
+before=$(insert_failed a)
 
 step "echo server in b, six flows from a, conntrack -F in a loop in a"
-ip netns exec b "$PY" -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", 5000))
-while True:
-    data, peer = s.recvfrom(100)
-    s.sendto(data, peer)' &
-server=$!
-ip netns exec a "$PY" -c 'import errno, socket, sys, time
-socks = []
-for port in range(6001, 6007):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("198.18.1.1", port))
-    s.setblocking(False)
-    socks.append(s)
-eperm = sent = 0
-end = time.time() + float(sys.argv[1])
-while time.time() < end:
-    for s in socks:
-        try:
-            s.sendto(b"x", ("198.18.1.2", 5000)); sent += 1
-        except PermissionError:
-            eperm += 1
-        try:
-            while s.recv(100): pass
-        except BlockingIOError:
-            pass
-    time.sleep(0.005)
-print("sent", sent, "sendto EPERM", eperm)' 60 >"$NFSCOPE_OUT/flows.txt" &
-flows=$!
-deadline=$((SECONDS + 60))
-while kill -0 $flows 2>/dev/null; do
-	ip netns exec a conntrack -F >/dev/null 2>&1 || true
-	sleep 0.2
-	# Bounded: stop once insert_failed moved and a few more flushes ran.
-	if (($(insert_failed) > before + 50)) || ((SECONDS > deadline)); then break; fi
-done
-kill $flows 2>/dev/null || true
-wait $flows 2>/dev/null || true
-kill $server
-cat "$NFSCOPE_OUT/flows.txt" || true
-sleep 1
-after=$(insert_failed)
+clash_run 60 "$NFSCOPE_OUT/flows.txt"
+after=$(insert_failed a)
 delta=$((after - before))
 echo "insert_failed: $before -> $after"
 assert_cmp "$delta" -ge 1 "insert_failed drops observed (none: the scenario could not reproduce the incident)"

@@ -137,6 +137,13 @@ enum nfscope_attr {
 	NFSCOPE_A_ADDRS,
 	/* string: function+off/size [module] of one address */
 	NFSCOPE_A_SYMBOL,
+	/* u16: bytes of each dropped packet sent with its record, from its
+	 * network header, 0..NFSCOPE_SNAPLEN_MAX (0, the default: none) */
+	NFSCOPE_A_SNAPLEN,
+	/* binary (events): the first bytes of a dropped IP packet from its
+	 * network header (at most SNAPLEN), right after the NFSCOPE_A_RECORD
+	 * it belongs to; absent for resets and for packets not IP */
+	NFSCOPE_A_PACKET,
 	__NFSCOPE_A_MAX,
 };
 #define NFSCOPE_A_MAX (__NFSCOPE_A_MAX - 1)
@@ -334,6 +341,7 @@ enum nfscope_sum_attr {
 };
 
 #define NFSCOPE_STACK_MAX 16
+#define NFSCOPE_SNAPLEN_MAX 256
 
 enum nfscope_record_kind {
 	NFSCOPE_RECORD_DROP,	/* a dropped packet (skb:kfree_skb) */

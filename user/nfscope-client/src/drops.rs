@@ -40,6 +40,10 @@ pub struct DropRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hook: Option<Arc<HookInfo>>,
     pub stack: Vec<String>,
+    /// The packet's first bytes from its network header, when the watch
+    /// asked for them (`snaplen`); not part of the JSON.
+    #[serde(skip)]
+    pub packet: Option<Vec<u8>>,
 }
 
 /// The netfilter hook a drop is attributed to.
@@ -264,6 +268,7 @@ impl DropRecord {
             location: symbols.format(w.location),
             hook,
             stack: w.stack[..depth].iter().map(|&a| symbols.format(a)).collect(),
+            packet: None,
         };
         Ok((r, rst))
     }
@@ -410,6 +415,13 @@ impl DropStream {
                             (r, false) => DropEvent::Drop(r),
                             (r, true) => DropEvent::Rst(r),
                         },
+                        // The bytes of the record just before it.
+                        uapi::NFSCOPE_A_PACKET => {
+                            if let Some(DropEvent::Drop(r)) = self.pending.back_mut() {
+                                r.packet = Some(payload.to_vec());
+                            }
+                            continue;
+                        }
                         _ => continue,
                     };
                     self.pending.push_back(event);
@@ -441,6 +453,9 @@ pub struct DropConfig {
     /// Records per second per CPU at most (0: no limit).
     pub rate: u32,
     pub stack_depth: u8,
+    /// Bytes of each dropped IP packet sent with its record (0: none).
+    #[serde(default)]
+    pub snaplen: u16,
 }
 
 pub const PROBE_NAMES: [&str; 4] = ["drop", "rst", "hooks", "toa"];
@@ -462,6 +477,7 @@ impl Default for DropConfig {
             sample: 1,
             rate: 0,
             stack_depth: 16,
+            snaplen: 0,
         }
     }
 }
@@ -500,6 +516,7 @@ impl DropConfig {
             sample: get_u32(a.require(uapi::NFSCOPE_A_SAMPLE, "sample")?)?,
             rate: get_u32(a.require(uapi::NFSCOPE_A_RATE, "rate")?)?,
             stack_depth: get_u8(a.require(uapi::NFSCOPE_A_STACK_DEPTH, "stack depth")?)?,
+            snaplen: opt(uapi::NFSCOPE_A_SNAPLEN)?.map(get_u16).transpose()?.unwrap_or(0),
         })
     }
 
@@ -524,6 +541,7 @@ impl DropConfig {
             Attr::u32(uapi::NFSCOPE_A_SAMPLE as u16, self.sample),
             Attr::u32(uapi::NFSCOPE_A_RATE as u16, self.rate),
             Attr::u8(uapi::NFSCOPE_A_STACK_DEPTH as u16, self.stack_depth),
+            Attr::u16(uapi::NFSCOPE_A_SNAPLEN as u16, self.snaplen),
         ];
         if let Some((a, p)) = self.addr {
             let bytes = match a {
@@ -687,6 +705,7 @@ mod tests {
             sample: 10,
             rate: 100,
             stack_depth: 8,
+            snaplen: 96,
         };
         let mut msg = Vec::new();
         for a in c.attrs().unwrap() {

@@ -3,7 +3,7 @@
 //! (CO-RE, src/bpf/tracers.bpf.c) filtering in the kernel and sharing one
 //! ring buffer; records that do not fit are counted and reported.
 
-use crate::event::{Decoder, RawEvent, MAX_REASONS};
+use crate::event::{packet_of, Decoder, RawEvent, MAX_REASONS, SNAPLEN_MAX};
 use nfscope_client::kallsyms::{Symbolizer, Symbols};
 use crate::reasons::Reasons;
 use crate::{caps, Error, Result};
@@ -106,6 +106,9 @@ pub struct Watch {
     pub stack_depth: usize,
     /// Ring buffer size in bytes: a power of two, at least a page.
     pub ring_bytes: u32,
+    /// Bytes of each dropped IP packet to copy into its record (0: none;
+    /// at most 256).
+    pub snaplen: u16,
 }
 
 /// The default ring buffer: 8 MiB, about 22,000 records.
@@ -185,6 +188,10 @@ pub fn watch(w: &Watch, stop: &AtomicBool, mut sink: impl FnMut(Event) -> std::i
     let mut open = TracersSkelBuilder::default().open(&mut object).map_err(load_error(&what))?;
     let rodata = open.maps.rodata_data.as_deref_mut().ok_or_else(|| Error::Invalid("BPF object has no .rodata".into()))?;
     set_filters(rodata, &w.filters, &reasons)?;
+    if usize::from(w.snaplen) > SNAPLEN_MAX {
+        return Err(Error::Invalid(format!("snaplen {}: at most {SNAPLEN_MAX}", w.snaplen)));
+    }
+    rodata.f_snaplen = w.snaplen;
     let page = 4096;
     if !w.ring_bytes.is_power_of_two() || w.ring_bytes < page {
         return Err(Error::Invalid(format!("ring buffer size {} bytes: must be a power of two of at least {page}", w.ring_bytes)));
@@ -204,13 +211,15 @@ pub fn watch(w: &Watch, stop: &AtomicBool, mut sink: impl FnMut(Event) -> std::i
     // Read after loading, so that the programs' own symbols are listed
     // when the kernel publishes JIT-ed programs (net.core.bpf_jit_kallsyms).
     let mut decoder = Decoder { symbols: Symbolizer::load()?, reasons, realtime_offset: realtime_offset(), stack_depth: w.stack_depth };
-    let queue: Rc<RefCell<VecDeque<RawEvent>>> = Rc::default();
+    // Each record with its packet bytes, if it carries some.
+    type Queue = VecDeque<(RawEvent, Option<Vec<u8>>)>;
+    let queue: Rc<RefCell<Queue>> = Rc::default();
     let mut builder = RingBufferBuilder::new();
     let q = Rc::clone(&queue);
     builder
         .add(&skel.maps.events, move |data: &[u8]| {
             if let Some(e) = RawEvent::from_bytes(data) {
-                q.borrow_mut().push_back(e);
+                q.borrow_mut().push_back((e, packet_of(data)));
             }
             0
         })
@@ -228,8 +237,9 @@ pub fn watch(w: &Watch, stop: &AtomicBool, mut sink: impl FnMut(Event) -> std::i
             Err(e) if e.kind() == libbpf_rs::ErrorKind::Interrupted => {}
             Err(e) => return Err(Error::Bpf { what: "reading the ring buffer".into(), source: e }),
         }
-        while let Some(e) = queue.borrow_mut().pop_front() {
-            let r = decoder.record(&e);
+        while let Some((e, packet)) = queue.borrow_mut().pop_front() {
+            let mut r = decoder.record(&e);
+            r.packet = packet;
             let ev = if e.is_rst() { Event::Rst(r) } else { Event::Drop(r) };
             if !sink(ev).map_err(Error::io("writing records"))? {
                 return Ok(());

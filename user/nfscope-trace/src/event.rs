@@ -41,6 +41,18 @@ pub(crate) struct RawEvent {
 }
 
 const _: () = assert!(std::mem::size_of::<RawEvent>() == 368);
+/// `struct event_pkt`: a `struct event`, `caplen`, then the packet bytes.
+pub(crate) const SNAPLEN_MAX: usize = 256;
+const PKT_EVENT_BYTES: usize = 368 + 4 + SNAPLEN_MAX;
+
+/// The packet bytes of a `struct event_pkt` record (None: a plain event).
+pub(crate) fn packet_of(b: &[u8]) -> Option<Vec<u8>> {
+    if b.len() < PKT_EVENT_BYTES {
+        return None;
+    }
+    let caplen = u32::from_ne_bytes(b[368..372].try_into().ok()?) as usize;
+    (caplen > 0).then(|| b[372..372 + caplen.min(SNAPLEN_MAX)].to_vec())
+}
 
 impl RawEvent {
     pub(crate) fn from_bytes(b: &[u8]) -> Option<Self> {
@@ -114,6 +126,7 @@ impl Decoder {
             location: self.symbols.format(location),
             hook: None,
             stack: frames.iter().take(self.stack_depth).map(|&a| self.symbols.format(a)).collect(),
+            packet: None,
         }
     }
 }

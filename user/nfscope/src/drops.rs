@@ -2,6 +2,7 @@
 //! configuration.
 
 use crate::output::json_line;
+use crate::pcap::DropPcap;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use nfscope_client::{Client, DropConfig, DropEvent, DropRecord, DropStats, SummaryLine};
@@ -220,20 +221,25 @@ impl NetnsNames {
 }
 
 /// How records are written: JSON lines, or text with the time as asked
-/// and namespace names beside inodes.
+/// and namespace names beside inodes; and, with `--pcap`, drops' packets to
+/// a pcapng file.
 pub(crate) struct RecordFormat {
     pub(crate) json: bool,
     pub(crate) time: TimeFormat,
     pub(crate) names: NetnsNames,
+    pub(crate) pcap: Option<DropPcap<std::io::BufWriter<std::fs::File>>>,
 }
 
 impl RecordFormat {
     pub(crate) fn new(json: bool, time: TimeFormat) -> Self {
-        Self { json, time, names: NetnsNames::default() }
+        Self { json, time, names: NetnsNames::default(), pcap: None }
     }
 
     /// One drop (`rst` false) or reset record.
     pub(crate) fn record(&mut self, out: &mut impl Write, rst: bool, r: &DropRecord) -> std::io::Result<()> {
+        if let (Some(pcap), false) = (&mut self.pcap, rst) {
+            pcap.record(r, &self.names.show(r.netns)).map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+        }
         match (self.json, rst) {
             (true, false) => json_line(out, "drop", r),
             (true, true) => json_line(out, "rst", r),
@@ -241,6 +247,21 @@ impl RecordFormat {
                 let netns = self.names.show(r.netns);
                 human(out, if rst { "RST" } else { "DROP" }, &self.time.format(r.time_ns), &netns, r)
             }
+        }
+    }
+
+    /// Writes out what is buffered (the pcap's too).
+    pub(crate) fn flush(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+        if let Some(p) = &mut self.pcap {
+            p.flush().map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+        }
+        out.flush()
+    }
+
+    /// What the pcap got, for the watch's closing tally.
+    pub(crate) fn report(&self) {
+        if let Some(p) = &self.pcap {
+            eprintln!("nfscope: {} packets written to the pcap, {} drop records without packet bytes (not IP)", p.written, p.without_bytes);
         }
     }
 }
@@ -276,8 +297,12 @@ pub fn watch(out: &mut impl Write, mut format: RecordFormat, filters: &FilterArg
     let mut client = Client::connect()?;
     let (before, _) = client.drop_config()?;
     let mut restore = None;
-    if !filters.is_empty() {
-        let config = filters.apply(&before)?;
+    let snaplen = format.pcap.as_ref().map(|p| p.snaplen());
+    if !filters.is_empty() || snaplen.is_some() {
+        let mut config = filters.apply(&before)?;
+        if let Some(n) = snaplen {
+            config.snaplen = n;
+        }
         client.set_drop_config(&config)?;
         restore = Some(before.clone());
     }
@@ -323,8 +348,9 @@ fn stream(out: &mut impl Write, format: &mut RecordFormat, drops: bool, resets: 
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     let mut tally = Tally::default();
     let result = stream_into(&mut out, &mut stream, &mut tally, format, drops, resets, count);
-    let flushed = out.flush();
+    let flushed = format.flush(&mut out);
     tally.report();
+    format.report();
     result?;
     Ok(flushed?)
 }
@@ -338,8 +364,19 @@ fn stream_into(
     resets: bool,
     count: Option<u64>,
 ) -> Result<()> {
-    while count.is_none_or(|c| tally.shown < c) && !STOP.load(Ordering::Relaxed) {
+    // After a stop request, what the socket already holds is still read
+    // (for a second at most): records the module counted as sent are shown.
+    let mut stopping: Option<Instant> = None;
+    while count.is_none_or(|c| tally.shown < c) {
+        if stopping.is_none() && STOP.load(Ordering::Relaxed) {
+            stopping = Some(Instant::now());
+        }
+        if stopping.is_some_and(|t| t.elapsed() >= Duration::from_secs(1)) {
+            break;
+        }
         match stream.next_event_timeout()? {
+            // Stopping, and the socket is empty.
+            None if stopping.is_some() => break,
             None => {}
             Some(DropEvent::Drop(r)) if drops => {
                 format.record(out, false, &r)?;
@@ -364,7 +401,7 @@ fn stream_into(
             }
         }
         if !stream.has_pending() {
-            out.flush()?;
+            format.flush(out)?;
         }
     }
     Ok(())

@@ -4,7 +4,10 @@
 mod args;
 mod conntrack;
 mod drops;
+mod exporter;
+mod netns;
 mod output;
+mod pcap;
 mod toa;
 mod trace;
 
@@ -48,6 +51,21 @@ enum Command {
         #[command(subcommand)]
         command: trace::TraceCommand,
     },
+    /// Serve the module's counters to Prometheus: drops by namespace,
+    /// reason, location and hook; resets; records lost; hook, TOA and
+    /// conntrack counters per namespace (run as root in the initial
+    /// namespace: it joins each namespace to ask).
+    Exporter {
+        /// Address and port to serve /metrics on.
+        #[arg(long, default_value = "127.0.0.1:9814")]
+        listen: std::net::SocketAddr,
+        /// Print one exposition to stdout and exit.
+        #[arg(long)]
+        once: bool,
+        /// With --once: the text format (scrapes get what they ask for).
+        #[arg(long, value_enum, default_value = "prometheus", requires = "once")]
+        format: exporter::Format,
+    },
     /// Change this network namespace's configuration (needs CAP_NET_ADMIN).
     Config {
         /// Whether the module's netfilter hooks do their work.
@@ -73,6 +91,8 @@ enum DropsCommand {
         /// Stop after this many records.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         count: Option<u64>,
+        #[command(flatten)]
+        pcap: pcap::PcapArgs,
         /// Filters are set in the kernel for the duration of the watch (the
         /// previous configuration is restored at exit; needs CAP_NET_ADMIN).
         #[command(flatten)]
@@ -166,9 +186,11 @@ fn run(cli: Cli) -> Result<()> {
                 output::status_table(&mut out, &status)?;
             }
         }
-        Command::Drops { command: DropsCommand::Watch { json, time, kind, count, filters } } => {
+        Command::Drops { command: DropsCommand::Watch { json, time, kind, count, pcap, filters } } => {
             let (d, r) = (!matches!(kind, RecordKind::Rst), !matches!(kind, RecordKind::Drop));
-            drops::watch(&mut std::io::stdout().lock(), drops::RecordFormat::new(json, time), &filters, d, r, count)?;
+            let mut format = drops::RecordFormat::new(json, time);
+            format.pcap = pcap.create()?;
+            drops::watch(&mut std::io::stdout().lock(), format, &filters, d, r, count)?;
         }
         Command::Drops { command: DropsCommand::Top { json, netns, interval, count, limit, by } } => {
             let netns = netns.as_deref().map(drops::netns_inode).transpose()?;
@@ -182,6 +204,8 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Toa { command } => toa::run(command, &mut std::io::stdout().lock())?,
         Command::Trace { command } => trace::run(command, &mut std::io::stdout().lock())?,
+        Command::Exporter { once: true, format, .. } => exporter::once(&mut std::io::stdout().lock(), format)?,
+        Command::Exporter { listen, .. } => exporter::serve(listen)?,
         Command::Config { hooks } => {
             let change = ConfigChange { hooks_enabled: hooks.map(|h| matches!(h, OnOff::On)) };
             if change.hooks_enabled.is_none() {

@@ -63,6 +63,8 @@ pub enum TraceCommand {
         /// reported lost.
         #[arg(long, default_value_t = bpf::DEFAULT_RING_BYTES / 1024, value_parser = crate::args::ring_kib)]
         ring_kib: u32,
+        #[command(flatten)]
+        pcap: crate::pcap::PcapArgs,
         /// Applied by the BPF program before a record is made (--netns,
         /// --proto, --addr, --port, --reason, --exclude-reason).
         #[command(flatten)]
@@ -76,9 +78,11 @@ pub fn run(cmd: TraceCommand, out: &mut impl Write) -> Result<()> {
         TraceCommand::Enable { name, filter, filters } => switch(&name, true, filter, &filters),
         TraceCommand::Disable { name } => switch(&name, false, None, &FilterArgs::default()),
         TraceCommand::Restore => restore(out),
-        TraceCommand::Watch { names, json, time, stack, count, ring_kib, filters } => {
+        TraceCommand::Watch { names, json, time, stack, count, ring_kib, pcap, filters } => {
+            let mut format = drops::RecordFormat::new(json, time);
+            format.pcap = pcap.create()?;
             // At most 2 GiB (the parser checked).
-            watch(out, &names, drops::RecordFormat::new(json, time), usize::from(stack), count, ring_kib * 1024, &filters)
+            watch(out, &names, format, usize::from(stack), count, ring_kib * 1024, &filters)
         }
     }
 }
@@ -338,7 +342,8 @@ fn watch(
             }
         }
     }
-    let w = bpf::Watch { programs, filters: bpf_filters(f)?, stack_depth: stack.min(32), ring_bytes };
+    let snaplen = format.pcap.as_ref().map_or(0, |p| p.snaplen());
+    let w = bpf::Watch { programs, filters: bpf_filters(f)?, stack_depth: stack.min(32), ring_bytes, snaplen };
     drops::stop_on_signals()?;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     let mut tally = drops::Tally::default();
@@ -364,13 +369,14 @@ fn watch(
                 tally.shown += 1;
                 format.record(&mut out, true, &r)?;
             }
-            bpf::Event::Idle => out.flush()?,
+            bpf::Event::Idle => format.flush(&mut out)?,
         }
         // A stop request (SIGINT) is the watch's to see: it drains first.
         Ok(count.is_none_or(|c| tally.shown < c))
     });
-    let flushed = out.flush();
+    let flushed = format.flush(&mut out);
     tally.report();
+    format.report();
     result?;
     flushed?;
     Ok(())

@@ -7,6 +7,7 @@
 #define NFSCOPE_EVENT_H
 
 #define NFSCOPE_STACK_MAX 32
+#define NFSCOPE_SNAPLEN_MAX 256
 #define NFSCOPE_MAX_REASONS 16
 
 enum {
@@ -41,6 +42,14 @@ struct event {
 	__u8 saddr[16];
 	__u8 daddr[16];
 	char comm[16];
+};
+
+/* A drop record with the packet's first bytes from its network header
+ * (the linear part only), when a snaplen is set. */
+struct event_pkt {
+	struct event e;
+	__u32 caplen;
+	__u8 packet[NFSCOPE_SNAPLEN_MAX];
 };
 
 #endif

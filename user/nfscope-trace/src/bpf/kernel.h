@@ -81,6 +81,8 @@ struct sk_buff {
 	__be16 protocol;
 	__u16 transport_header;
 	__u16 network_header;
+	/* sk_buff_data_t: an offset from head on 64-bit */
+	unsigned int tail;
 	unsigned char *head;
 } PAI;
 

@@ -27,6 +27,8 @@ const volatile __u8 f_addr[16] = {};
 const volatile __u8 f_reasons_mode = 0;
 const volatile __u32 f_nreasons = 0;
 const volatile __u32 f_reasons[NFSCOPE_MAX_REASONS] = {};
+/* Drops: bytes of the packet to copy into the record (0: none). */
+const volatile __u16 f_snaplen = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -210,6 +212,39 @@ static __always_inline struct event *reserve(__u32 kind, __u32 reason)
 	return e;
 }
 
+/* As reserve(), with room for the packet's bytes. */
+static __always_inline struct event *reserve_pkt(__u32 reason)
+{
+	struct event_pkt *p = bpf_ringbuf_reserve(&events, sizeof(*p), 0);
+
+	if (!p) {
+		count_lost();
+		return 0;
+	}
+	__builtin_memset(&p->e, 0, sizeof(p->e));
+	p->caplen = 0;
+	p->e.kind = NFSCOPE_EV_DROP;
+	p->e.reason = reason;
+	return &p->e;
+}
+
+/* Up to f_snaplen bytes from the network header, linear data only. */
+static __always_inline void capture(struct event_pkt *p, const struct sk_buff *skb)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u32 nh = BPF_CORE_READ(skb, network_header);
+	__u32 tail = BPF_CORE_READ(skb, tail);
+	__u32 n = tail > nh ? tail - nh : 0;
+
+	if (n > f_snaplen)
+		n = f_snaplen;
+	if (n > NFSCOPE_SNAPLEN_MAX)
+		n = NFSCOPE_SNAPLEN_MAX;
+	if (!head || !n || bpf_probe_read_kernel(p->packet, n, head + nh))
+		return;
+	p->caplen = n;
+}
+
 static __always_inline void finish(void *ctx, struct event *e)
 {
 	e->time_ns = bpf_ktime_get_ns();
@@ -227,7 +262,7 @@ int BPF_PROG(nfs_kfree_skb, struct sk_buff *skb, void *location, unsigned int re
 
 	if (reason <= SKB_CONSUMED || !reason_selected(reason))
 		return 0;
-	e = reserve(NFSCOPE_EV_DROP, reason);
+	e = f_snaplen ? reserve_pkt(reason) : reserve(NFSCOPE_EV_DROP, reason);
 	if (!e)
 		return 0;
 	e->location = (__u64)location;
@@ -237,6 +272,9 @@ int BPF_PROG(nfs_kfree_skb, struct sk_buff *skb, void *location, unsigned int re
 		bpf_ringbuf_discard(e, 0);
 		return 0;
 	}
+	/* The network header is only known to be one for IP packets. */
+	if (f_snaplen && e->family)
+		capture((struct event_pkt *)e, skb);
 	finish(ctx, e);
 	return 0;
 }
