@@ -191,14 +191,7 @@ pub(crate) struct NetnsNames {
 
 impl NetnsNames {
     fn reload(&mut self) {
-        self.names.clear();
-        if let Ok(dir) = std::fs::read_dir("/run/netns") {
-            for e in dir.flatten() {
-                if let (Ok(meta), Some(name)) = (std::fs::metadata(e.path()), e.file_name().to_str()) {
-                    self.names.insert(meta.ino() as u32, name.to_string());
-                }
-            }
-        }
+        self.names = crate::netns::named().into_iter().map(|(inode, name, _)| (inode, name)).collect();
         self.read = Some(Instant::now());
     }
 

@@ -29,18 +29,25 @@ pub struct Netns {
 }
 
 
+/// The namespaces `ip netns` named (/run/netns): inode, name, path.
+pub(crate) fn named() -> Vec<(u32, String, PathBuf)> {
+    let Ok(dir) = std::fs::read_dir("/run/netns") else { return Vec::new() };
+    dir.flatten()
+        .filter_map(|e| {
+            let inode = std::fs::metadata(e.path()).ok()?.ino() as u32;
+            Some((inode, e.file_name().to_str()?.to_string(), e.path()))
+        })
+        .collect()
+}
+
 /// Every namespace a process or /run/netns holds, by inode.
 pub fn namespaces() -> BTreeMap<u32, Netns> {
     let mut found: BTreeMap<u32, Netns> = BTreeMap::new();
-    if let Ok(dir) = std::fs::read_dir("/run/netns") {
-        for e in dir.flatten() {
-            if let (Ok(meta), Some(name)) = (std::fs::metadata(e.path()), e.file_name().to_str()) {
-                let ns = found.entry(meta.ino() as u32).or_default();
-                ns.inode = meta.ino() as u32;
-                ns.name = Some(name.to_string());
-                ns.path = Some(e.path());
-            }
-        }
+    for (inode, name, path) in named() {
+        let ns = found.entry(inode).or_default();
+        ns.inode = inode;
+        ns.name = Some(name);
+        ns.path = Some(path);
     }
     let mut pids: Vec<u32> = std::fs::read_dir("/proc")
         .map(|d| d.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect())
