@@ -1,28 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Where the drop path's time goes (not a test): the drops benchmark's flood
-# (a sends 64-byte UDP datagrams, b's nft rule drops them) watched by the
-# module's records and by the BPF tracer in turn, each under
-# `perf record -a -e cpu-clock` (under -icount the guest clock counts
-# instructions, so samples are proportional to instructions). Prints each
-# mode's flat profile by command and symbol. Run with
+# (a sends 64-byte UDP datagrams, b's nft rule drops them), the module
+# loaded throughout, watched in turn by nothing, the module's records, a
+# raw reader of the module's messages (the transport alone) and the BPF
+# tracer. Prints, per dropped datagram, the exact CPU time (`perf stat`
+# task-clock, the scheduler's clock: instructions under -icount) of the
+# listener, the sender (its softirqs run the drop path) and the kworkers
+# and ksoftirqd (the module's drain), then a sampled profile by command
+# and symbol (tick-based on the test kernel, HZ 250 without high-resolution
+# timers: biased, a pointer only). Output in OUTDIR/profile.txt. Run with
 #   NFSCOPE_VM_CPUS=1 NFSCOPE_VM_QEMU_OPTS='-icount shift=0,sleep=off' \
-#     scripts/vm-run.sh out/profile qemu-tests/manual/profile-drops.sh out/bench/netbench
+#     scripts/vm-run.sh out/profile qemu-tests/manual/profile-drops.sh "$PWD/out/bench/netbench"
+# after the module, the CLI and netbench are built (scripts/bench-drops.sh
+# builds all three).
 source "$NFSCOPE_ROOT/qemu-tests/lib.sh"
 NB=${1:?usage: profile-drops.sh NETBENCH}
 N_UDP=${N_UDP:-20000}
-PERF=perf
 make_ns a
 make_ns b
 link_ns a b 1
-ip netns exec b nft -f - <<'NFT'
-table inet f {
-	chain input {
-		type filter hook input priority 0;
-		udp dport 7777 counter drop
-	}
-}
-NFT
+udp_drop_table b 7777
 out=$NFSCOPE_OUT
 # perf cannot write its data over 9p (EFAULT): a tmpfs.
 data=$(mktemp -d)
@@ -37,14 +35,14 @@ profile() {
 	# Exact CPU time (task-clock: the scheduler's clock, instructions
 	# under -icount) of the listener and of the sender (the drop path runs
 	# in its softirqs), beside the sampled profile.
-	$PERF stat -x, -e task-clock -p $pid -o "$data/$mode.cli" &
+	perf stat -x, -e task-clock -p $pid -o "$data/$mode.cli" &
 	local stat=$!
 	# The module's drain runs in a kworker; softirqs may run in ksoftirqd.
-	$PERF stat -x, -e task-clock -p "$(pgrep -d, 'kworker|ksoftirqd')" -o "$data/$mode.kthreads" &
+	perf stat -x, -e task-clock -p "$(pgrep -d, 'kworker|ksoftirqd')" -o "$data/$mode.kthreads" &
 	local kstat=$!
 	sleep 0.5
-	$PERF record -a -e cpu-clock -c ${PERIOD:-2000} -o "$data/$mode.data" -- \
-		$PERF stat -x, -e task-clock -o "$data/$mode.sender" -- \
+	perf record -a -e cpu-clock -c ${PERIOD:-2000} -o "$data/$mode.data" -- \
+		perf stat -x, -e task-clock -o "$data/$mode.sender" -- \
 		ip netns exec a $NB udp-blast 198.18.1.2 7777 $N_UDP >/dev/null 2>"$out/$mode.perf.err" || fail "perf record: $(cat "$out/$mode.perf.err")"
 	sleep 3
 	kill -INT $stat $kstat
@@ -55,8 +53,8 @@ profile() {
 	echo "$mode: $(grep 'records shown' "$out/$mode.err"); $(wc -c <"$data/$mode.json") bytes of JSON; the last record:"
 	tail -n1 "$data/$mode.json"
 	cat /proc/kallsyms >"$data/kallsyms"
-	$PERF report -q -n --kallsyms "$data/kallsyms" -i "$data/$mode.data" --no-children --sort comm,sym --percent-limit 0.4 2>/dev/null | head -60
-	$PERF report -q -n --kallsyms "$data/kallsyms" -i "$data/$mode.data" --no-children --sort comm 2>/dev/null | head -8
+	perf report -q -n --kallsyms "$data/kallsyms" -i "$data/$mode.data" --no-children --sort comm,sym --percent-limit 0.4 2>/dev/null | head -60
+	perf report -q -n --kallsyms "$data/kallsyms" -i "$data/$mode.data" --no-children --sort comm 2>/dev/null | head -8
 }
 # The module's records to a reader that only receives them (no decoding,
 # no output): the listener's time here is the transport's.

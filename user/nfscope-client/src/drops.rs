@@ -413,7 +413,7 @@ pub struct DropStream {
 /// time: a message's 42 records decoded at once kept some 800 strings
 /// alive together, past what the allocator's per-thread caches hold, and
 /// the listener spent a fifth of its time per record more than the BPF
-/// tracer's, in malloc's slow paths (scenario manual/profile-drops.sh).
+/// tracer's, in malloc's slow paths (qemu-tests/manual/profile-drops.sh).
 #[derive(Default)]
 struct Received {
     msgs: Vec<Vec<u8>>,
