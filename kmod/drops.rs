@@ -4,8 +4,9 @@
 //! reason other than "consumed") and every TCP reset the kernel sends
 //! (`tcp:tcp_send_reset`) becomes a record with its reason, location, stack,
 //! namespace, device and 5-tuple. Records go into a bounded ring per CPU
-//! (full ring: the record is counted as lost, never blocks) and a work item
-//! drains them, many records per generic netlink message, to init_net
+//! (full ring: the record is counted as lost, never blocks), made in place
+//! in their slot in the form listeners get them, and a work item copies
+//! them from there, many records per generic netlink message, to init_net
 //! listeners of the "events" group. Code addresses travel raw: readers name
 //! them from /proc/kallsyms, so making and sending a record does no symbol
 //! lookup. Every record queued is either delivered or counted as lost in
@@ -17,7 +18,7 @@
 //! limit (see `dropcfg.rs`).
 
 use crate::attribution::{Attribution, HookTracker};
-use crate::dropcfg::{Config, ConfigCell, Subject};
+use crate::dropcfg::{Config, ConfigCell, Subject, Switches};
 use crate::headers::{ip_headers, transport, IpHeaders, IPPROTO_TCP};
 use crate::uapi;
 use crate::wrap::genetlink::{events_have_listeners, Event, Message};
@@ -47,16 +48,9 @@ const SKB_CONSUMED: u32 = 1;
 const SUM_SLOTS: usize = 512;
 /// How often new netfilter hook functions are looked for.
 const RESCAN_NS: u64 = 1_000_000_000;
-
-/// What a record is about.
-#[derive(Clone, Copy, Default, PartialEq, Eq)]
-enum Kind {
-    /// A dropped packet; `reason` is an `enum skb_drop_reason`.
-    #[default]
-    Drop,
-    /// A TCP reset the kernel sent; `reason` is an `enum sk_rst_reason`.
-    Rst,
-}
+/// How long (in seconds) a summary line's hook registration, looked up
+/// again at most that often, stands for the records of the same call.
+const DESC_TTL_S: u64 = 1;
 
 /// The hook a drop is attributed to, as recorded.
 #[derive(Clone, Copy)]
@@ -71,12 +65,16 @@ pub(crate) struct HookRecord {
 }
 
 impl HookRecord {
-    fn new(a: &Attribution) -> Self {
-        // SAFETY: called from the `kfree_skb` probe while the attributed
-        // call (or `nf_hook_slow` right after it) still runs.
-        let desc = unsafe { nfhooks::describe(&a.call) };
+    fn new(a: &Attribution, desc: Option<HookDesc>) -> Self {
         Self { func: a.call.func, pf: a.call.pf, hooknum: a.call.hooknum, how: a.how as u8, ct: a.ct, desc }
     }
+}
+
+/// The registration of the attributed call. Called from the `kfree_skb`
+/// probe, while the call (or `nf_hook_slow` right after it) still runs.
+fn describe(a: &Attribution) -> Option<HookDesc> {
+    // SAFETY: the call still runs (above), so its netns is live.
+    unsafe { nfhooks::describe(&a.call) }
 }
 
 /// The first bytes of a dropped packet, from its network header.
@@ -96,36 +94,11 @@ fn copy_packet(skb: &Skb, snaplen: u16, buf: &mut PacketBuf) -> u16 {
     }
 }
 
-/// One dropped packet or sent reset.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct DropRecord {
-    kind: Kind,
-    tcp_state: Option<u8>,
-    time_ns: u64,
-    cpu: u32,
-    pid: u32,
-    comm: [u8; 16],
-    netns: u32,
-    ifindex: u32,
-    l3proto: u16,
-    ip: Option<IpHeaders>,
-    /// (sport, dport, TCP flags)
-    ports: Option<(u16, u16, u8)>,
-    len: u32,
-    reason: u32,
-    location: u64,
-    hook: Option<HookRecord>,
-    stack: [u64; STACK_DEPTH],
-    depth: usize,
-    /// Packet bytes kept beside the record in its ring slot (drops of IP
-    /// packets, when the configuration asks for them).
-    packet_len: u16,
-}
-
 /// What the drop probe learns before deciding whether to make a record.
 struct Seen {
     netns: u32,
     ip: Option<IpHeaders>,
+    /// (sport, dport, TCP flags)
     ports: Option<(u16, u16, u8)>,
 }
 
@@ -149,124 +122,153 @@ impl Seen {
     }
 }
 
-impl DropRecord {
-    /// Everything the record needs from the freed skb. Any context.
-    fn capture(skb: &Skb, place: SkbPlace, seen: &Seen, location: usize, reason: u32, hook: Option<HookRecord>, depth: usize) -> Self {
-        let mut r = DropRecord {
-            time_ns: context::real_time_ns(),
-            cpu: context::cpu(),
-            pid: context::pid(),
-            comm: context::comm(),
-            netns: seen.netns,
-            ifindex: place.ifindex,
-            l3proto: skb.protocol(),
-            ip: seen.ip,
-            ports: seen.ports,
-            len: skb.len(),
-            reason,
-            location: location as u64,
-            hook,
-            ..Default::default()
-        };
-        r.save_drop_stack(depth);
-        r
-    }
-
-    /// The stack from the probe down, from the frame that returns into
-    /// `location` (the freeing call site), without our own frames. The
-    /// walk costs per frame: it stops after the frames kept, skipping as
-    /// many as last time, and walks the whole stack only when that does
-    /// not start at the site (the first drop, or another way to it). Both
-    /// walks start from this function, so they count the same frames.
-    fn save_drop_stack(&mut self, depth: usize) {
-        let depth = depth.min(STACK_DEPTH);
-        let skip = DROP_STACK_SKIP.load(Relaxed);
-        if skip > 0 {
-            let n = context::stack_save(&mut self.stack[..depth], skip);
-            if n > 0 && self.stack[0] == self.location {
-                self.depth = n;
-                return;
-            }
-        }
-        let mut raw = [0u64; STACK_DEPTH + 8];
-        let n = context::stack_save(&mut raw, 0);
-        let start = raw[..n].iter().position(|&a| a == self.location);
-        if let Some(i) = start {
-            DROP_STACK_SKIP.store(i as u32, Relaxed);
-        }
-        let frames = &raw[start.unwrap_or(0)..n];
-        for (dst, src) in self.stack.iter_mut().zip(frames) {
-            *dst = *src;
-        }
-        self.depth = frames.len().min(depth);
-    }
-
-    /// A reset sent for `sock` (if known) in answer to `skb` (if any). Any context.
-    fn capture_rst(sock: Option<&SockTuple>, skb: Option<&Skb>, reason: u32, depth: usize) -> Self {
-        let mut r = DropRecord {
-            kind: Kind::Rst,
-            tcp_state: sock.map(|s| s.state),
-            time_ns: context::real_time_ns(),
-            cpu: context::cpu(),
-            pid: context::pid(),
-            comm: context::comm(),
-            reason,
-            ..Default::default()
-        };
-        // The RST goes back to whoever sent `skb`: reverse its 4-tuple.
-        let from_skb = skb.and_then(|skb| {
-            let ip = ip_headers(skb)?;
-            let t = transport(skb, &ip, false)?;
-            Some((skb, ip, t))
-        });
-        if let Some((skb, ip, t)) = from_skb {
-            r.netns = skb.netns_inode();
-            r.ifindex = skb.ifindex();
-            r.l3proto = skb.protocol();
-            r.len = skb.len();
-            r.ip = Some(IpHeaders { saddr: ip.daddr, daddr: ip.saddr, ..ip });
-            // The flags of the triggering packet are not the reset's: none.
-            r.ports = Some((t.dport, t.sport, 0));
-        } else if let Some(s) = sock {
-            r.netns = s.netns_inode;
-            r.ip = Some(IpHeaders {
-                family: s.family,
-                saddr: s.local_addr,
-                daddr: s.peer_addr,
-                proto: IPPROTO_TCP,
-                l4_offset: None,
-            });
-            r.ports = Some((s.local_port, s.peer_port, 0));
-        }
-        // Our probe's frames come first, then the tracepoint's glue: start
-        // at the first kernel frame past both. It is the record's location.
-        r.save_stack(depth, |frames| {
-            let outside = frames.iter().position(|&a| !symbols::in_this_module(a)).unwrap_or(0);
-            frames.len() - rst_frames(&frames[outside..]).len()
-        });
-        r.location = r.stack[..r.depth].first().copied().unwrap_or(0);
-        r
-    }
-
-    /// Saves the kernel stack, keeping up to `depth` frames from the index
-    /// `start` picks.
-    fn save_stack(&mut self, depth: usize, start: impl FnOnce(&[u64]) -> usize) {
-        let mut raw = [0u64; STACK_DEPTH + 8];
-        let n = context::stack_save(&mut raw, 0);
-        let frames = &raw[..n];
-        let frames = &frames[start(frames).min(n)..];
-        for (dst, src) in self.stack.iter_mut().zip(frames) {
-            *dst = *src;
-        }
-        self.depth = frames.len().min(depth.min(STACK_DEPTH));
-    }
-
-    fn seen(&self) -> Seen {
-        Seen { netns: self.netns, ip: self.ip, ports: self.ports }
+/// Records are made in the form listeners get them (`struct
+/// nfscope_record`), in place in their ring slot for drops: the drain
+/// copies them into messages as they are.
+///
+/// When and where the record is made, and the reason's name.
+fn put_stamp(w: &mut uapi::Record, kind: u8, reason: u32) {
+    w.kind = kind;
+    w.reason = reason;
+    w.time_ns = context::real_time_ns();
+    w.cpu = context::cpu();
+    w.pid = context::pid();
+    w.comm = context::comm();
+    // Named in place (cut to the field, NUL-terminated).
+    if kind == uapi::RECORD_RST {
+        symbols::rst_reason_name(reason, &mut w.reason_name);
+    } else {
+        symbols::drop_reason_name(reason, &mut w.reason_name);
     }
 }
 
-/// Frames [`DropRecord::save_drop_stack`] skips: its own and the
+/// The addresses and ports of what `seen` saw (TCP flags for drops only:
+/// a reset's ports are the triggering packet's, its flags are not).
+fn put_addrs(w: &mut uapi::Record, seen: &Seen) {
+    let Some(ip) = &seen.ip else { return };
+    w.addr_len = ip.addr_len() as u8;
+    w.l4proto = ip.proto;
+    w.saddr = ip.saddr;
+    w.daddr = ip.daddr;
+    if let Some((sport, dport, flags)) = seen.ports {
+        (w.sport, w.dport) = (sport, dport);
+        w.flags |= uapi::REC_PORTS;
+        if ip.proto == IPPROTO_TCP && w.kind == uapi::RECORD_DROP {
+            w.tcp_flags = flags;
+            w.flags |= uapi::REC_TCP_FLAGS;
+        }
+    }
+}
+
+/// The attributed hook call and its registration.
+fn put_hook_call(w: &mut uapi::Record, h: &HookRecord) {
+    w.flags |= uapi::REC_HOOK;
+    w.hook_func = h.func as u64;
+    (w.hook_pf, w.hook_hooknum, w.hook_how, w.hook_ct) = (h.pf, h.hooknum, h.how, h.ct);
+    if let Some(d) = &h.desc {
+        w.flags |= uapi::REC_HOOK_REG;
+        w.hook_priority = d.priority;
+        if d.ops_type == OPS_NFTABLES {
+            w.flags |= uapi::REC_HOOK_NFT;
+            w.hook_table_family = d.table_family;
+            put_name(&mut w.hook_table, d.table());
+            put_name(&mut w.hook_chain, d.chain());
+        }
+    }
+}
+
+/// Everything a drop's record needs from the freed skb, written into `w`
+/// (zeroed: a ring slot). Any context.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn put_drop(w: &mut uapi::Record, skb: &Skb, place: SkbPlace, seen: &Seen, location: usize, reason: u32, hook: Option<&HookRecord>, depth: usize) {
+    put_stamp(w, uapi::RECORD_DROP, reason);
+    w.netns = seen.netns;
+    w.ifindex = place.ifindex;
+    w.l3proto = skb.protocol();
+    w.len = skb.len();
+    w.location = location as u64;
+    put_addrs(w, seen);
+    if let Some(h) = hook {
+        put_hook_call(w, h);
+    }
+    save_drop_stack(w, depth);
+}
+
+/// The stack from the probe down, from the frame that returns into
+/// `w.location` (the freeing call site), without our own frames. The
+/// walk costs per frame: it stops after the frames kept, skipping as
+/// many as last time, and walks the whole stack only when that does
+/// not start at the site (the first drop, or another way to it). Both
+/// walks start in the same frame (this function, with `on_kfree_skb`, is
+/// inlined into the tracepoint probe), so they count the same frames.
+#[inline(always)]
+fn save_drop_stack(w: &mut uapi::Record, depth: usize) {
+    let depth = depth.min(STACK_DEPTH);
+    let skip = DROP_STACK_SKIP.load(Relaxed);
+    if skip > 0 {
+        let n = context::stack_save(&mut w.stack[..depth], skip);
+        if n > 0 && w.stack[0] == w.location {
+            w.depth = n as u8;
+            return;
+        }
+        // Frames past those the whole walk keeps stay zero.
+        w.stack = [0; STACK_DEPTH];
+    }
+    let mut raw = [0u64; STACK_DEPTH + 8];
+    let n = context::stack_save(&mut raw, 0);
+    let start = raw[..n].iter().position(|&a| a == w.location);
+    if let Some(i) = start {
+        DROP_STACK_SKIP.store(i as u32, Relaxed);
+    }
+    let frames = &raw[start.unwrap_or(0)..n];
+    let kept = frames.len().min(depth);
+    w.stack[..kept].copy_from_slice(&frames[..kept]);
+    w.depth = kept as u8;
+}
+
+/// The record of a reset sent for `sock` (if known) in answer to `skb`
+/// (if any), with its whole stack, and what the filters look at. Any
+/// context.
+fn rst_record(sock: Option<&SockTuple>, skb: Option<&Skb>, reason: u32) -> (uapi::Record, Seen) {
+    let mut w = uapi::Record::default();
+    put_stamp(&mut w, uapi::RECORD_RST, reason);
+    let mut seen = Seen { netns: 0, ip: None, ports: None };
+    // The RST goes back to whoever sent `skb`: reverse its 4-tuple.
+    let from_skb = skb.and_then(|skb| {
+        let ip = ip_headers(skb)?;
+        let t = transport(skb, &ip, false)?;
+        Some((skb, ip, t))
+    });
+    if let Some((skb, ip, t)) = from_skb {
+        w.ifindex = skb.ifindex();
+        w.l3proto = skb.protocol();
+        w.len = skb.len();
+        seen = Seen { netns: skb.netns_inode(), ip: Some(IpHeaders { saddr: ip.daddr, daddr: ip.saddr, ..ip }), ports: Some((t.dport, t.sport, 0)) };
+    } else if let Some(s) = sock {
+        let ip = IpHeaders { family: s.family, saddr: s.local_addr, daddr: s.peer_addr, proto: IPPROTO_TCP, l4_offset: None };
+        seen = Seen { netns: s.netns_inode, ip: Some(ip), ports: Some((s.local_port, s.peer_port, 0)) };
+    }
+    w.netns = seen.netns;
+    put_addrs(&mut w, &seen);
+    if let Some(state) = sock.map(|s| s.state) {
+        w.tcp_state = state;
+        w.flags |= uapi::REC_TCP_STATE;
+    }
+    // Our probe's frames come first, then the tracepoint's glue: start
+    // at the first kernel frame past both. It is the record's location.
+    let mut raw = [0u64; STACK_DEPTH + 8];
+    let n = context::stack_save(&mut raw, 0);
+    let outside = raw[..n].iter().position(|&a| !symbols::in_this_module(a)).unwrap_or(0);
+    let frames = rst_frames(&raw[outside..n]);
+    let kept = frames.len().min(STACK_DEPTH);
+    w.stack[..kept].copy_from_slice(&frames[..kept]);
+    w.depth = kept as u8;
+    w.location = frames.first().copied().unwrap_or(0);
+    (w, seen)
+}
+
+/// Frames [`save_drop_stack`] skips: its own and the
 /// tracepoint's, found by the last whole walk (0: none yet).
 static DROP_STACK_SKIP: Atomic<u32> = Atomic::new(0);
 
@@ -326,6 +328,8 @@ pub(crate) struct SumEntry {
     key: SumKey,
     count: u64,
     desc: Option<HookDesc>,
+    /// `jiffies` when `desc` was looked up.
+    described: u64,
 }
 
 struct Summary {
@@ -334,83 +338,124 @@ struct Summary {
 }
 
 impl Summary {
-    /// Counts one for `key`; `desc` describes its hook when the line is new.
-    /// Returns false when the table is full.
-    fn add(&mut self, key: &SumKey, desc: impl FnOnce() -> Option<HookDesc>) -> bool {
+    /// Counts one for `key` at tick `now`, and returns its line; `None`
+    /// when the table is full. `desc` looks up the line's hook registration
+    /// when the line is new, and again when its lookup is more than `ttl`
+    /// ticks old (a chain re-created shows within that time).
+    fn add(&mut self, key: &SumKey, now: u64, ttl: u64, desc: impl FnOnce() -> Option<HookDesc>) -> Option<&SumEntry> {
+        let mut desc = Some(desc);
         let n = self.slots.len();
         let mut i = key.hash() % n;
         loop {
-            match &mut self.slots[i] {
-                Some(e) if e.key == *key => {
-                    e.count += 1;
-                    return true;
-                }
+            match &self.slots[i] {
+                Some(e) if e.key == *key => break,
                 Some(_) => i = (i + 1) % n,
-                slot @ None => {
-                    if self.used * 4 >= n * 3 {
-                        return false;
-                    }
-                    *slot = Some(SumEntry { key: *key, count: 1, desc: desc() });
+                None if self.used * 4 >= n * 3 => return None,
+                None => {
+                    let d = desc.take().and_then(|f| f());
+                    self.slots[i] = Some(SumEntry { key: *key, count: 0, desc: d, described: now });
                     self.used += 1;
-                    return true;
+                    break;
                 }
             }
         }
+        let e = self.slots[i].as_mut()?;
+        e.count += 1;
+        if key.func != 0 && now.wrapping_sub(e.described) > ttl {
+            if let Some(f) = desc.take() {
+                (e.desc, e.described) = (f(), now);
+            }
+        }
+        Some(e)
     }
 }
 
+/// The first bytes of a dropped packet kept in a ring slot, and how many.
+#[derive(Clone, Copy)]
+struct Packet {
+    len: u16,
+    bytes: PacketBuf,
+}
+
 struct Ring {
-    slots: KVVec<DropRecord>,
-    /// The packet bytes of the record in the same slot (`packet_len` of
-    /// them); empty until a configuration first asks for packet bytes.
-    packets: KVVec<PacketBuf>,
+    records: KVVec<uapi::Record>,
+    /// The packet bytes of the record in the same slot; empty until a
+    /// configuration first asks for packet bytes.
+    packets: KVVec<Packet>,
     head: usize,
     len: usize,
 }
 
 impl Ring {
-    /// Queues `r`, with the packet bytes `fill` writes into the slot's
-    /// buffer (it returns how many) when there are buffers.
-    fn push(&mut self, mut r: DropRecord, fill: impl FnOnce(&mut PacketBuf) -> u16) -> bool {
-        if self.len == self.slots.len() {
-            return false;
-        }
-        let i = (self.head + self.len) % self.slots.len();
-        r.packet_len = self.packets.get_mut(i).map_or(0, fill);
-        self.slots[i] = r;
-        self.len += 1;
-        true
+    fn is_full(&self) -> bool {
+        self.len == self.records.len()
     }
 
-    /// Puts `r` and its `packet` bytes back at the head (it was popped
-    /// last); false if full.
-    fn unpop(&mut self, r: DropRecord, packet: &PacketBuf) -> bool {
-        if self.len == self.slots.len() {
-            return false;
+    /// The free slot the next record is written into, zeroed, with its
+    /// packet buffer when there are buffers; queued by [`Ring::commit`].
+    /// `None` if full.
+    fn slot(&mut self) -> Option<(&mut uapi::Record, Option<&mut Packet>)> {
+        if self.is_full() {
+            return None;
         }
-        self.head = (self.head + self.slots.len() - 1) % self.slots.len();
-        self.slots[self.head] = r;
-        if let Some(buf) = self.packets.get_mut(self.head) {
-            let n = r.packet_len as usize;
-            buf[..n].copy_from_slice(&packet[..n]);
+        let i = (self.head + self.len) % self.records.len();
+        let w = &mut self.records[i];
+        *w = uapi::Record::default();
+        let mut packet = self.packets.get_mut(i);
+        if let Some(p) = packet.as_deref_mut() {
+            p.len = 0;
         }
-        self.len += 1;
-        true
+        Some((w, packet))
     }
 
-    /// The oldest record; its packet bytes are copied into `packet`.
-    fn pop(&mut self, packet: &mut PacketBuf) -> Option<DropRecord> {
+    /// Queues the record written into [`Ring::slot`].
+    fn commit(&mut self) {
+        if !self.is_full() {
+            self.len += 1;
+        }
+    }
+
+    /// The oldest record and its packet bytes, left queued.
+    fn oldest(&self) -> Option<(&uapi::Record, &[u8])> {
         if self.len == 0 {
             return None;
         }
-        let r = self.slots[self.head];
-        if let Some(buf) = self.packets.get(self.head) {
-            let n = r.packet_len as usize;
-            packet[..n].copy_from_slice(&buf[..n]);
+        let packet = self.packets.get(self.head).map_or(&[][..], |p| &p.bytes[..p.len as usize]);
+        Some((&self.records[self.head], packet))
+    }
+
+    /// Forgets the oldest record.
+    fn pop(&mut self) {
+        if self.len > 0 {
+            self.head = (self.head + 1) % self.records.len();
+            self.len -= 1;
         }
-        self.head = (self.head + 1) % self.slots.len();
-        self.len -= 1;
-        Some(r)
+    }
+}
+
+/// What became of a drop or reset past the summary.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Nobody listens, or records are off.
+    Unwanted,
+    Filtered,
+    /// Sampled out or over the rate limit.
+    Suppressed,
+    /// The ring was full.
+    Lost,
+    Queued,
+}
+
+impl Outcome {
+    /// The `enum nfscope_drop_stat` counter it adds to.
+    fn stat(self) -> Option<usize> {
+        match self {
+            Outcome::Unwanted => None,
+            Outcome::Filtered => Some(uapi::DSTAT_FILTERED),
+            Outcome::Suppressed => Some(uapi::DSTAT_SUPPRESSED),
+            Outcome::Lost => Some(uapi::DSTAT_LOST_RING),
+            Outcome::Queued => Some(uapi::DSTAT_QUEUED),
+        }
     }
 }
 
@@ -450,6 +495,19 @@ impl CpuState {
         }
         true
     }
+
+    /// Sampling and the rate limit, then the ring slot for a record (see
+    /// [`Ring::slot`]), unless the ring is full.
+    fn slot(&mut self, config: &Config) -> Result<(&mut uapi::Record, Option<&mut Packet>), Outcome> {
+        if !self.admit(config) {
+            return Err(Outcome::Suppressed);
+        }
+        if self.ring.is_full() {
+            self.lost += 1;
+            return Err(Outcome::Lost);
+        }
+        self.ring.slot().ok_or(Outcome::Lost)
+    }
 }
 
 /// The drop monitor: the hook tracker, one state per CPU, configuration
@@ -487,16 +545,16 @@ impl DropMonitor {
         let cpus_n = context::nr_cpu_ids() as usize;
         let mut cpus = KVec::with_capacity(cpus_n, GFP_KERNEL)?;
         for _ in 0..cpus_n {
-            let mut slots = KVVec::with_capacity(ring_records, GFP_KERNEL)?;
+            let mut records = KVVec::with_capacity(ring_records, GFP_KERNEL)?;
             for _ in 0..ring_records {
-                slots.push(DropRecord::default(), GFP_KERNEL)?;
+                records.push(uapi::Record::default(), GFP_KERNEL)?;
             }
             let mut sum = KVec::with_capacity(SUM_SLOTS, GFP_KERNEL)?;
             for _ in 0..SUM_SLOTS {
                 sum.push(None, GFP_KERNEL)?;
             }
             let state = CpuState {
-                ring: Ring { slots, packets: KVVec::new(), head: 0, len: 0 },
+                ring: Ring { records, packets: KVVec::new(), head: 0, len: 0 },
                 lost: 0,
                 suppressed: 0,
                 sample_count: 0,
@@ -524,10 +582,6 @@ impl DropMonitor {
         MONITOR.store(core::ptr::from_ref(self) as usize, kernel::sync::atomic::Release);
     }
 
-    fn count(&self, stat: usize) {
-        self.stats[stat].add(1, Relaxed);
-    }
-
     /// Counters (`enum nfscope_drop_stat`), hook probe figures included.
     /// Process context.
     pub(crate) fn stats(&self) -> [u64; uapi::DSTAT_COUNT] {
@@ -549,11 +603,11 @@ impl DropMonitor {
                     if !c.ring.packets.is_empty() {
                         continue;
                     }
-                    c.ring.slots.len()
+                    c.ring.records.len()
                 };
                 let mut packets = KVVec::with_capacity(slots, GFP_KERNEL)?;
                 for _ in 0..slots {
-                    packets.push([0; uapi::SNAPLEN_MAX], GFP_KERNEL)?;
+                    packets.push(Packet { len: 0, bytes: [0; uapi::SNAPLEN_MAX] }, GFP_KERNEL)?;
                 }
                 let mut c = cpu.lock();
                 if c.ring.packets.is_empty() {
@@ -585,59 +639,18 @@ impl DropMonitor {
             }
             for e in lines {
                 match out.iter_mut().find(|o| o.key == e.key) {
-                    Some(o) => o.count += e.count,
+                    Some(o) => {
+                        o.count += e.count;
+                        if e.described.wrapping_sub(o.described) as i64 > 0 {
+                            (o.desc, o.described) = (e.desc, e.described);
+                        }
+                    }
                     None => out.push(e, GFP_KERNEL)?,
                 }
             }
         }
         crate::sort::sort_by_key(&mut out, |e| core::cmp::Reverse(e.count));
         Ok(out)
-    }
-
-    /// Queues `record` on this CPU (with the packet bytes `fill` writes),
-    /// or counts it lost. Any context.
-    fn push(&self, cpu: &SpinLockIrq<CpuState>, record: DropRecord, fill: impl FnOnce(&mut PacketBuf) -> u16) {
-        let mut c = cpu.lock();
-        if c.ring.push(record, fill) {
-            drop(c);
-            self.count(uapi::DSTAT_QUEUED);
-        } else {
-            c.lost += 1;
-            drop(c);
-            self.count(uapi::DSTAT_LOST_RING);
-        }
-    }
-
-    /// Filters, sampling and rate limit: whether to make a record for
-    /// `subject`. Any context.
-    fn wants_record(&self, cpu: &SpinLockIrq<CpuState>, config: &Config, subject: &Subject<'_>) -> bool {
-        if !config.records || !events_have_listeners() {
-            return false;
-        }
-        if !config.matches(subject) {
-            self.count(uapi::DSTAT_FILTERED);
-            return false;
-        }
-        let mut c = cpu.lock();
-        if !c.admit(config) {
-            drop(c);
-            self.count(uapi::DSTAT_SUPPRESSED);
-            return false;
-        }
-        // A full buffer loses the record: skip the work of making it.
-        if c.ring.len == c.ring.slots.len() {
-            c.lost += 1;
-            drop(c);
-            self.count(uapi::DSTAT_LOST_RING);
-            return false;
-        }
-        true
-    }
-
-    fn summarize(&self, cpu: &SpinLockIrq<CpuState>, key: &SumKey, desc: impl FnOnce() -> Option<HookDesc>) {
-        if !cpu.lock().summary.add(key, desc) {
-            self.count(uapi::DSTAT_SUMMARY_FULL);
-        }
     }
 }
 
@@ -665,77 +678,11 @@ pub(crate) fn put_hook(m: &mut Message, kind: u32, h: &HookRecord) -> Result {
     Ok(())
 }
 
-/// Copies `src` into the fixed-size name field `dst`, NUL-padded (cut to
-/// leave a NUL at the end).
+/// Copies `src` into the zeroed fixed-size name field `dst` (cut to leave
+/// a NUL at the end).
 fn put_name(dst: &mut [u8], src: &[u8]) {
-    let room = dst.len().saturating_sub(1);
-    for (d, s) in dst[..room].iter_mut().zip(src) {
-        *d = *s;
-    }
-}
-
-impl DropRecord {
-    /// The record as listeners get it (`struct nfscope_record`).
-    fn wire(&self) -> uapi::Record {
-        let mut w = uapi::Record {
-            time_ns: self.time_ns,
-            location: self.location,
-            cpu: self.cpu,
-            pid: self.pid,
-            netns: self.netns,
-            ifindex: self.ifindex,
-            len: self.len,
-            reason: self.reason,
-            l3proto: self.l3proto,
-            kind: if self.kind == Kind::Rst { uapi::RECORD_RST } else { uapi::RECORD_DROP },
-            depth: self.depth as u8,
-            comm: self.comm,
-            ..Default::default()
-        };
-        for (d, s) in w.stack.iter_mut().zip(&self.stack[..self.depth]) {
-            *d = *s;
-        }
-        if let Some(ip) = &self.ip {
-            w.addr_len = ip.addr_len() as u8;
-            w.l4proto = ip.proto;
-            w.saddr = ip.saddr;
-            w.daddr = ip.daddr;
-            if let Some((sport, dport, flags)) = self.ports {
-                (w.sport, w.dport) = (sport, dport);
-                w.flags |= uapi::REC_PORTS;
-                if ip.proto == IPPROTO_TCP && self.kind == Kind::Drop {
-                    w.tcp_flags = flags;
-                    w.flags |= uapi::REC_TCP_FLAGS;
-                }
-            }
-        }
-        if let Some(state) = self.tcp_state {
-            w.tcp_state = state;
-            w.flags |= uapi::REC_TCP_STATE;
-        }
-        let mut buf = [0u8; 128];
-        let name = match self.kind {
-            Kind::Drop => symbols::drop_reason_name(self.reason, &mut buf),
-            Kind::Rst => symbols::rst_reason_name(self.reason, &mut buf),
-        };
-        put_name(&mut w.reason_name, name);
-        if let Some(h) = &self.hook {
-            w.flags |= uapi::REC_HOOK;
-            w.hook_func = h.func as u64;
-            (w.hook_pf, w.hook_hooknum, w.hook_how, w.hook_ct) = (h.pf, h.hooknum, h.how, h.ct);
-            if let Some(d) = &h.desc {
-                w.flags |= uapi::REC_HOOK_REG;
-                w.hook_priority = d.priority;
-                if d.ops_type == OPS_NFTABLES {
-                    w.flags |= uapi::REC_HOOK_NFT;
-                    w.hook_table_family = d.table_family;
-                    put_name(&mut w.hook_table, d.table());
-                    put_name(&mut w.hook_chain, d.chain());
-                }
-            }
-        }
-        w
-    }
+    let n = src.len().min(dst.len().saturating_sub(1));
+    dst[..n].copy_from_slice(&src[..n]);
 }
 
 /// Bytes an attribute of `payload` bytes takes in a message (`nla_total_size`).
@@ -743,15 +690,14 @@ const fn attr_size(payload: usize) -> usize {
     (4 + payload + 3) & !3
 }
 
-/// Adds `r` and its packet bytes (the first `r.packet_len` of `packet`) to
-/// `ev`; `EMSGSIZE` (nothing added) if they do not fit.
-fn put_record(ev: &mut Event, r: &DropRecord, packet: &PacketBuf) -> Result {
-    let packet = &packet[..r.packet_len as usize];
+/// Adds `r` and its packet bytes to `ev`; `EMSGSIZE` (nothing added) if
+/// they do not fit.
+fn put_record(ev: &mut Event, r: &uapi::Record, packet: &[u8]) -> Result {
     let need = attr_size(core::mem::size_of::<uapi::Record>()) + if packet.is_empty() { 0 } else { attr_size(packet.len()) };
     if ev.room() < need {
         return Err(EMSGSIZE);
     }
-    ev.put_record(uapi::A_RECORD, &r.wire())?;
+    ev.put_record(uapi::A_RECORD, r)?;
     if !packet.is_empty() {
         ev.put_bytes(uapi::A_PACKET, packet)?;
     }
@@ -837,9 +783,27 @@ pub(crate) fn ct_drop_name(ct: u8) -> &'static str {
     }
 }
 
+impl DropMonitor {
+    fn count(&self, stat: usize) {
+        self.stats[stat].add(1, Relaxed);
+    }
+
+    /// The configuration, if listeners want records.
+    fn records_wanted(&self, on: Switches) -> Result<Config, Outcome> {
+        if !on.records || !events_have_listeners() {
+            return Err(Outcome::Unwanted);
+        }
+        let config = self.config.load();
+        if config.records { Ok(config) } else { Err(Outcome::Unwanted) }
+    }
+}
+
 impl DropHook for DropMonitor {
     /// Any context: counts the drop in this CPU's summary, and queues a
-    /// record if listeners want one.
+    /// record if listeners want one. This CPU's state is locked once, and
+    /// the record written in its ring slot. Inlined into the tracepoint
+    /// probe: the stack walk then starts one frame from the tracepoint.
+    #[inline(always)]
     fn on_kfree_skb(&self, skb: &Skb, place: SkbPlace, location: usize, reason: u32) {
         if reason == SKB_NOT_DROPPED_YET || reason == SKB_CONSUMED {
             return;
@@ -866,22 +830,42 @@ impl DropHook for DropMonitor {
             ct: attribution.map_or(0, |a| a.ct),
             ..Default::default()
         };
-        // The registration is looked up only for a new summary line, and
-        // for a record once the filters let it through.
-        self.summarize(cpu, &key, || attribution.and_then(|a| HookRecord::new(&a).desc));
-        if !on.records || !events_have_listeners() {
-            return;
+        let wanted = self.records_wanted(on).and_then(|config| {
+            let seen = Seen::of_skb(skb, place);
+            let subject = seen.subject(false, reason, attribution.map(|a| a.call.hooknum));
+            if config.matches(&subject) { Ok((config, seen)) } else { Err(Outcome::Filtered) }
+        });
+        let now = context::jiffies();
+        let mut c = cpu.lock();
+        // The hook's registration is looked up for a new summary line, and
+        // again about once a second; records take the line's.
+        let line = c.summary.add(&key, now, DESC_TTL_S * context::hz(), || attribution.as_ref().and_then(describe));
+        let summarized = line.is_some();
+        let hook = match line {
+            Some(e) if wanted.is_ok() => attribution.map(|a| HookRecord::new(&a, e.desc)),
+            // The table is full: looked up for the record.
+            None if wanted.is_ok() => attribution.map(|a| HookRecord::new(&a, describe(&a))),
+            _ => None,
+        };
+        let outcome = match wanted.and_then(|(config, seen)| Ok((c.slot(&config)?, config, seen))) {
+            Ok(((w, packet), config, seen)) => {
+                put_drop(w, skb, place, &seen, location, reason, hook.as_ref(), config.depth as usize);
+                // The network header is only known to be one for IP packets.
+                if let Some(p) = packet.filter(|_| seen.ip.is_some() && config.snaplen > 0) {
+                    p.len = copy_packet(skb, config.snaplen, &mut p.bytes);
+                }
+                c.ring.commit();
+                Outcome::Queued
+            }
+            Err(outcome) => outcome,
+        };
+        drop(c);
+        if !summarized {
+            self.count(uapi::DSTAT_SUMMARY_FULL);
         }
-        let config = self.config.load();
-        let seen = Seen::of_skb(skb, place);
-        if !self.wants_record(cpu, &config, &seen.subject(false, reason, attribution.map(|a| a.call.hooknum))) {
-            return;
+        if let Some(stat) = outcome.stat() {
+            self.count(stat);
         }
-        let hook = attribution.as_ref().map(HookRecord::new);
-        let record = DropRecord::capture(skb, place, &seen, location, reason, hook, config.depth as usize);
-        // The network header is only known to be one for IP packets.
-        let snaplen = if seen.ip.is_some() { config.snaplen } else { 0 };
-        self.push(cpu, record, |buf| if snaplen > 0 { copy_packet(skb, snaplen, buf) } else { 0 });
     }
 }
 
@@ -894,41 +878,49 @@ impl RstHook for DropMonitor {
         }
         let Some(cpu) = self.cpus.get(context::cpu() as usize) else { return };
         self.count(uapi::DSTAT_RSTS);
-        let record = DropRecord::capture_rst(sock, skb, reason, STACK_DEPTH);
+        let (record, seen) = rst_record(sock, skb, reason);
         let mut loc = [0u64; 3];
-        for (dst, src) in loc.iter_mut().zip(&record.stack[..record.depth]) {
+        for (dst, src) in loc.iter_mut().zip(&record.stack[..record.depth as usize]) {
             *dst = *src;
         }
         let key = SumKey { netns: record.netns, rst: true, reason, loc, ..Default::default() };
-        self.summarize(cpu, &key, || None);
-        if !on.records || !events_have_listeners() {
-            return;
+        let wanted = self
+            .records_wanted(on)
+            .and_then(|config| if config.matches(&seen.subject(true, reason, None)) { Ok(config) } else { Err(Outcome::Filtered) });
+        let mut c = cpu.lock();
+        let summarized = c.summary.add(&key, context::jiffies(), 0, || None).is_some();
+        let outcome = match wanted.and_then(|config| Ok((c.slot(&config)?, config))) {
+            Ok(((w, _), config)) => {
+                *w = record;
+                let depth = w.depth.min(config.depth);
+                w.stack[depth as usize..].fill(0);
+                w.depth = depth;
+                c.ring.commit();
+                Outcome::Queued
+            }
+            Err(outcome) => outcome,
+        };
+        drop(c);
+        if !summarized {
+            self.count(uapi::DSTAT_SUMMARY_FULL);
         }
-        let config = self.config.load();
-        let seen = record.seen();
-        if !self.wants_record(cpu, &config, &seen.subject(true, reason, None)) {
-            return;
+        if let Some(stat) = outcome.stat() {
+            self.count(stat);
         }
-        let mut record = record;
-        record.depth = record.depth.min(config.depth as usize);
-        self.push(cpu, record, |_| 0);
     }
 }
 
 impl DropMonitor {
     /// Sends `cpu`'s loss counts and up to a ring's worth of its records,
-    /// as many per message as fit. Process context.
+    /// as many per message as fit, copied from their slots (the CPU's state
+    /// locked once per message). Process context.
     fn drain(&self, cpu: &SpinLockIrq<CpuState>) {
         let (mut lost, mut suppressed, mut left) = {
             let mut c = cpu.lock();
             let left = c.ring.len;
             (core::mem::take(&mut c.lost), core::mem::take(&mut c.suppressed), left)
         };
-        // A record taken from the ring that did not fit in the last message.
-        let mut carried: Option<DropRecord> = None;
-        // The packet bytes of the record in hand (popped or carried).
-        let mut packet: PacketBuf = [0; uapi::SNAPLEN_MAX];
-        while lost > 0 || suppressed > 0 || carried.is_some() || left > 0 {
+        while lost > 0 || suppressed > 0 || left > 0 {
             let Ok(mut ev) = Event::new(EVENT_BYTES) else { break };
             // A fresh message has room for the counts and one record.
             let counts = (lost > 0).then(|| ev.put_u64(uapi::A_LOST, lost, uapi::A_PAD));
@@ -940,28 +932,26 @@ impl DropMonitor {
                 break;
             }
             let mut records = 0u64;
-            loop {
-                let record = match carried.take() {
-                    Some(r) => r,
-                    None if left > 0 => {
-                        left -= 1;
-                        match cpu.lock().ring.pop(&mut packet) {
-                            Some(r) => r,
-                            None => break,
-                        }
+            {
+                let mut c = cpu.lock();
+                while left > 0 {
+                    let Some((r, packet)) = c.ring.oldest() else {
+                        left = 0;
+                        break;
+                    };
+                    if put_record(&mut ev, r, packet).is_ok() {
+                        records += 1;
+                    } else if records > 0 {
+                        // The message is full: the record waits for the next.
+                        break;
+                    } else {
+                        // Cannot happen (a record is far smaller than a
+                        // message); counted rather than retried forever.
+                        lost += 1;
+                        self.count(uapi::DSTAT_LOST_SEND);
                     }
-                    None => break,
-                };
-                if put_record(&mut ev, &record, &packet).is_ok() {
-                    records += 1;
-                } else if records == 0 {
-                    // Cannot happen (a record is far smaller than a
-                    // message); counted rather than retried forever.
-                    lost += 1;
-                    self.count(uapi::DSTAT_LOST_SEND);
-                } else {
-                    carried = Some(record);
-                    break;
+                    c.ring.pop();
+                    left -= 1;
                 }
             }
             match ev.send() {
@@ -982,17 +972,9 @@ impl DropMonitor {
                 }
             }
         }
-        // Kept for the next pass: counts not delivered, and a record taken
-        // out but not sent (back at the head, unless the ring filled up
-        // meanwhile: then lost).
-        if lost > 0 || suppressed > 0 || carried.is_some() {
+        // Counts not delivered are kept for the next pass.
+        if lost > 0 || suppressed > 0 {
             let mut c = cpu.lock();
-            if let Some(r) = carried {
-                if !c.ring.unpop(r, &packet) {
-                    c.lost += 1;
-                    self.count(uapi::DSTAT_LOST_RING);
-                }
-            }
             c.lost += lost;
             c.suppressed += suppressed;
         }

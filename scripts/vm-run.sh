@@ -34,7 +34,9 @@ rm -f "$out/rc" "$out/dmesg.log" "$out/console.log" "$out/module-ranges" "$out/k
 # The guest wrapper reads settings from here (OUTDIR is shared with the guest).
 printf 'NFSCOPE_KO=%q\n' "$ko" >"$out/env"
 # A scenario's own knobs (NFSCOPE_RELOAD_CYCLES=...) reach it too.
-env | grep -E '^NFSCOPE_(RELOAD_CYCLES|SUITE_SLOWDOWN)=' >>"$out/env" || true
+for knob in NFSCOPE_RELOAD_CYCLES NFSCOPE_SUITE_SLOWDOWN NFSCOPE_PROFILE_MODES; do
+	if [ -n "${!knob:-}" ]; then printf '%s=%q\n' "$knob" "${!knob}" >>"$out/env"; fi
+done
 args=$(printf ' %q' "$@")
 guest_cmd="$(printf %q "$NFSCOPE_ROOT/qemu-tests/guest-wrapper.sh") $(printf %q "$out") $(printf %q "$script")$args"
 

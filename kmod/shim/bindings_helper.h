@@ -7,6 +7,7 @@
 #include <linux/netfilter.h>
 #include <linux/proc_fs.h>
 #include <linux/skbuff.h>
+#include <linux/stacktrace.h>
 #include <linux/tracepoint.h>
 #include <net/ipv6.h>
 #include <net/net_namespace.h>

@@ -7,7 +7,6 @@
 #include <linux/bitfield.h>
 #include <linux/fprobe.h>
 #include <linux/sched.h>
-#include <linux/stacktrace.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
@@ -60,6 +59,13 @@ struct net *nfscope_seq_file_single_net(struct seq_file *seq)
 u32 nfscope_skb_len(const struct sk_buff *skb)
 {
 	return skb->len;
+}
+
+const u8 *nfscope_skb_linear(const struct sk_buff *skb, u32 *before, u32 *headlen)
+{
+	*before = skb_headroom(skb);
+	*headlen = skb_headlen(skb);
+	return skb->data;
 }
 
 s32 nfscope_skb_network_offset(const struct sk_buff *skb)
@@ -391,12 +397,6 @@ u32 nfscope_skb_ifindex(const struct sk_buff *skb)
 u16 nfscope_skb_protocol(const struct sk_buff *skb)
 {
 	return ntohs(skb->protocol);
-}
-
-u32 nfscope_stack_save(u64 *store, u32 size, u32 skip)
-{
-	BUILD_BUG_ON(sizeof(unsigned long) != sizeof(u64));
-	return stack_trace_save((unsigned long *)store, size, skip);
 }
 
 void nfscope_format_symbol(char *buf, u32 len, u64 addr)

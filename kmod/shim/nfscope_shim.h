@@ -29,6 +29,8 @@ struct net *nfscope_seq_file_single_net(struct seq_file *seq);
 
 /* sk_buff */
 u32 nfscope_skb_len(const struct sk_buff *skb);
+/* skb->data; the headroom before it and the linear bytes from it */
+const u8 *nfscope_skb_linear(const struct sk_buff *skb, u32 *before, u32 *headlen);
 s32 nfscope_skb_network_offset(const struct sk_buff *skb);
 u32 nfscope_skb_tailroom(const struct sk_buff *skb);
 
@@ -107,7 +109,6 @@ u32 nfscope_skb_ifindex(const struct sk_buff *skb);
 void nfscope_skb_place(const struct sk_buff *skb, const struct sock *rx_sk,
 		       u32 *netns, u32 *ifindex);
 u16 nfscope_skb_protocol(const struct sk_buff *skb);
-u32 nfscope_stack_save(u64 *store, u32 size, u32 skip);
 /* "%pS" of addr into buf; the kernel's drop reason name into buf */
 void nfscope_format_symbol(char *buf, u32 len, u64 addr);
 void nfscope_format_symbol_name(char *buf, u32 len, u64 addr);

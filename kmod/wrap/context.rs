@@ -3,6 +3,7 @@
 //! Where code runs: CPU, current task, time, and its kernel stack.
 
 use crate::bindings;
+use kernel::ffi;
 
 pub(crate) fn cpu() -> u32 {
     // SAFETY: reads the current CPU number; any context.
@@ -39,8 +40,10 @@ pub(crate) fn real_time_ns() -> u64 {
 /// every caller's walk starts in the caller's own frame.
 #[inline(always)]
 pub(crate) fn stack_save(store: &mut [u64], skip: u32) -> usize {
-    // SAFETY: `store` is valid for `store.len()` entries.
-    unsafe { bindings::nfscope_stack_save(store.as_mut_ptr(), store.len() as u32, skip) as usize }
+    const { assert!(core::mem::size_of::<ffi::c_ulong>() == core::mem::size_of::<u64>()) };
+    // SAFETY: `store` is valid for `store.len()` entries, of the size of
+    // `unsigned long` (asserted above).
+    unsafe { bindings::stack_trace_save(store.as_mut_ptr().cast(), store.len() as u32, skip) as usize }
 }
 
 /// The tick count (`jiffies`): a clock for coarse ages that costs one

@@ -53,6 +53,19 @@ impl Skb {
     /// Copies `buf.len()` bytes at `offset` (from `skb->data`). Fails if the
     /// packet is shorter.
     pub(crate) fn copy_bytes(&self, offset: i32, buf: &mut [u8]) -> Result {
+        let (mut before, mut headlen) = (0u32, 0u32);
+        // SAFETY: live by the type invariant; the out pointers are valid.
+        let data = unsafe { bindings::nfscope_skb_linear(self.as_ptr(), &mut before, &mut headlen) };
+        let (start, end) = (i64::from(offset), i64::from(offset) + buf.len() as i64);
+        if start >= -i64::from(before) && end <= i64::from(headlen) {
+            // In the linear buffer (headers already pulled lie before
+            // `data`): copied straight, as `skb_copy_bits` would.
+            // SAFETY: `data - before .. data + headlen` is the skb's head
+            // buffer, live by the type invariant, and holds the range;
+            // `buf` is ours, valid for its length, and apart from it.
+            unsafe { core::ptr::copy_nonoverlapping(data.offset(offset as isize), buf.as_mut_ptr(), buf.len()) };
+            return Ok(());
+        }
         // SAFETY: live by the type invariant; `buf` is valid for writes of its length.
         to_result(unsafe {
             bindings::skb_copy_bits(self.as_ptr(), offset, buf.as_mut_ptr().cast(), buf.len() as i32)

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Where the drop path's time goes (not a test): the drops benchmark's flood
-# (a sends 64-byte UDP datagrams, b's nft rule drops them), the module
-# loaded throughout, watched in turn by nothing, the module's records, a
-# raw reader of the module's messages (the transport alone) and the BPF
-# tracer. Prints, per dropped datagram, the exact CPU time (`perf stat`
+# (a sends 64-byte UDP datagrams, b's nft rule drops them) with the module
+# unloaded, then loaded with its parts switched on one by one (all off;
+# hook counters; the drop probe and summary; the attribution probes: the
+# module's base cost per dropped packet, piece by piece), then watched in
+# turn by nothing, the module's records, a raw reader of the module's
+# messages (the transport alone) and the BPF tracer (the module still
+# loaded). Prints, per dropped datagram, the exact CPU time (`perf stat`
 # task-clock, the scheduler's clock: instructions under -icount) of the
 # listener, the sender (its softirqs run the drop path) and the kworkers
 # and ksoftirqd (the module's drain), then a sampled profile by command
@@ -13,7 +16,7 @@
 #   NFSCOPE_VM_CPUS=1 NFSCOPE_VM_QEMU_OPTS='-icount shift=0,sleep=off' \
 #     scripts/vm-run.sh out/profile qemu-tests/manual/profile-drops.sh "$PWD/out/bench/netbench"
 # after the module, the CLI and netbench are built (scripts/bench-drops.sh
-# builds all three).
+# builds all three). NFSCOPE_PROFILE_MODES="records bpf" runs only the modes named.
 source "$NFSCOPE_ROOT/qemu-tests/lib.sh"
 NB=${1:?usage: profile-drops.sh NETBENCH}
 N_UDP=${N_UDP:-20000}
@@ -25,10 +28,11 @@ out=$NFSCOPE_OUT
 # perf cannot write its data over 9p (EFAULT): a tmpfs.
 data=$(mktemp -d)
 mount -t tmpfs none "$data"
-load_module
 profile() {
 	local mode=$1
 	shift
+	# NFSCOPE_PROFILE_MODES="records bpf": only these.
+	[[ -z ${NFSCOPE_PROFILE_MODES:-} || " $NFSCOPE_PROFILE_MODES " == *" $mode "* ]] || return 0
 	"$@" >"$data/$mode.json" 2>"$out/$mode.err" &
 	local pid=$!
 	for _ in $(seq 600); do grep -q "^nfscope: \(watching\|tracing\)" "$out/$mode.err" && break; sleep 0.1; done
@@ -88,6 +92,22 @@ while True:
 PY
 }
 {
+profile unloaded sh -c 'echo "nfscope: watching nothing, module unloaded" >&2; exec sleep 100'
+load_module
+# The module's base cost per dropped packet, piece by piece: loaded with
+# everything off; its netfilter hooks counting (a's and b's); its drop
+# probe (the summary); the attribution probes on the hook functions.
+"$NFSCOPE_BIN" trace disable module:hooks >/dev/null
+"$NFSCOPE_BIN" trace disable module:drop >/dev/null
+ip netns exec a "$NFSCOPE_BIN" config --hooks off >/dev/null
+ip netns exec b "$NFSCOPE_BIN" config --hooks off >/dev/null
+profile loaded sh -c 'echo "nfscope: watching nothing, module loaded, all off" >&2; exec sleep 100'
+ip netns exec a "$NFSCOPE_BIN" config --hooks on >/dev/null
+ip netns exec b "$NFSCOPE_BIN" config --hooks on >/dev/null
+profile counting sh -c 'echo "nfscope: watching nothing, hook counters on" >&2; exec sleep 100'
+"$NFSCOPE_BIN" trace enable module:drop >/dev/null
+profile summary sh -c 'echo "nfscope: watching nothing, drop probe on" >&2; exec sleep 100'
+"$NFSCOPE_BIN" trace enable module:hooks >/dev/null
 profile nothing sh -c 'echo "nfscope: watching nothing" >&2; exec sleep 100'
 profile records "$NFSCOPE_BIN" drops watch --json --port 7777
 PYTHONPATH=$NFSCOPE_ROOT/qemu-tests/lib profile raw raw_reader
