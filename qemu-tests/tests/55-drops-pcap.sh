@@ -7,7 +7,8 @@
 # files. Each file holds one packet per IP drop record delivered, in the
 # same order, with the record's 5-tuple; the comments name the reason,
 # the location and, for nft drops, the hook with table and chain; the
-# interface is named as in b; packets longer than the snaplen are cut.
+# interface is named as in b; packets longer than the snaplen are cut. A
+# watch that fails to start (an unknown namespace) leaves no file.
 # vm-timeout: 300
 source "$NFSCOPE_ROOT/qemu-tests/lib.sh"
 require ip nft tshark
@@ -106,5 +107,16 @@ check "$NFSCOPE_OUT/module.json" "$NFSCOPE_OUT/module.pcapng" "$NFSCOPE_OUT/modu
 step "tshark reads the BPF tracer's pcap"
 check "$NFSCOPE_OUT/bpf.json" "$NFSCOPE_OUT/bpf.pcapng" "$NFSCOPE_OUT/bpf.json.err" bpf
 head -n 3 "$NFSCOPE_OUT/module.pcapng.txt"
+
+step "a watch that fails to start leaves no pcap behind"
+for tool in "drops watch" "trace watch kfree-skb"; do
+	f=$NFSCOPE_OUT/failed-${tool%% *}.pcapng
+	# shellcheck disable=SC2086 # the tool's words
+	if "$NFSCOPE_BIN" $tool --netns no-such-namespace --pcap "$f" 2>"$f.err"; then
+		fail "$tool --netns no-such-namespace succeeded"
+	fi
+	grep -q "no-such-namespace" "$f.err" || fail "$tool: the error does not name the namespace: $(cat "$f.err")"
+	[ ! -e "$f" ] || fail "$tool failed but left $f ($(stat -c %s "$f") bytes)"
+done
 unload_module
 echo "PASS $TEST_NAME"

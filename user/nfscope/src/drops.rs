@@ -286,7 +286,7 @@ fn human(out: &mut impl Write, what: &str, time: &str, netns: &str, r: &DropReco
 /// Streams records until `count` were shown (or a signal). With kernel
 /// filters given, installs them for the duration and restores the previous
 /// configuration afterwards. Losses are always reported.
-pub fn watch(out: &mut impl Write, mut format: RecordFormat, filters: &FilterArgs, drops: bool, resets: bool, count: Option<u64>) -> Result<()> {
+pub fn watch(out: &mut impl Write, format: &mut RecordFormat, filters: &FilterArgs, drops: bool, resets: bool, count: Option<u64>) -> Result<()> {
     let mut client = Client::connect()?;
     let (before, _) = client.drop_config()?;
     let mut restore = None;
@@ -303,7 +303,7 @@ pub fn watch(out: &mut impl Write, mut format: RecordFormat, filters: &FilterArg
         eprintln!("nfscope: records are off (summary only): turn them on with `nfscope drops config --records on`");
     }
     stop_on_signals()?;
-    let result = stream(out, &mut format, drops, resets, count);
+    let result = stream(out, format, drops, resets, count);
     if let Some(config) = restore {
         let restored = Client::connect().and_then(|mut c| c.set_drop_config(&config));
         if let Err(e) = restored {

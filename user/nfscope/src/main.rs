@@ -190,7 +190,8 @@ fn run(cli: Cli) -> Result<()> {
             let (d, r) = (!matches!(kind, RecordKind::Rst), !matches!(kind, RecordKind::Drop));
             let mut format = drops::RecordFormat::new(json, time);
             format.pcap = pcap.create()?;
-            drops::watch(&mut std::io::stdout().lock(), format, &filters, d, r, count)?;
+            let result = drops::watch(&mut std::io::stdout().lock(), &mut format, &filters, d, r, count);
+            pcap.finish(format.pcap.as_ref(), result)?;
         }
         Command::Drops { command: DropsCommand::Top { json, netns, interval, count, limit, by } } => {
             let netns = netns.as_deref().map(drops::netns_inode).transpose()?;

@@ -43,6 +43,18 @@ impl PcapArgs {
     pub fn create(&self) -> Result<Option<DropPcap<BufWriter<File>>>> {
         self.pcap.as_deref().map(|p| DropPcap::create(p, self.snaplen)).transpose()
     }
+
+    /// After the watch that wrote `pcap`: if it failed before writing a
+    /// packet (the module absent, a filter refused), the file, which holds
+    /// nothing but headers, is removed rather than left behind.
+    pub fn finish<W: Write>(&self, pcap: Option<&DropPcap<W>>, result: Result<()>) -> Result<()> {
+        if let (Err(_), Some(path), Some(0)) = (&result, &self.pcap, pcap.map(|p| p.written)) {
+            if let Err(e) = std::fs::remove_file(path) {
+                eprintln!("nfscope: could not remove the empty {}: {e}", path.display());
+            }
+        }
+        result
+    }
 }
 
 /// A pcapng file being written.
@@ -219,5 +231,31 @@ mod tests {
             packets[0].options,
             vec![EnhancedPacketOption::Comment("drop NETFILTER_DROP at nf_hook_slow+0x42/0x100 netns 4026532300 (b)".into())]
         );
+    }
+
+    #[test]
+    fn a_failed_watch_leaves_no_empty_pcap() {
+        let dir = std::env::temp_dir().join(format!("nfscope-pcap-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let args = |name: &str| PcapArgs { pcap: Some(dir.join(name)), snaplen: SNAPLEN_DEFAULT };
+        let failed = || Err(anyhow::anyhow!("module not loaded"));
+        // Failed before a packet: the header-only file goes, the error stays.
+        let a = args("failed.pcapng");
+        let pcap = a.create().unwrap();
+        assert!(dir.join("failed.pcapng").exists());
+        assert!(a.finish(pcap.as_ref(), failed()).is_err());
+        assert!(!dir.join("failed.pcapng").exists());
+        // Failed after packets: kept.
+        let b = args("partial.pcapng");
+        let mut pcap = b.create().unwrap();
+        pcap.as_mut().unwrap().record(&record(Some(datagram())), "b").unwrap();
+        assert!(b.finish(pcap.as_ref(), failed()).is_err());
+        assert!(dir.join("partial.pcapng").exists());
+        // Ended well with no drops: an empty capture is still the answer.
+        let c = args("quiet.pcapng");
+        let pcap = c.create().unwrap();
+        assert!(c.finish(pcap.as_ref(), Ok(())).is_ok());
+        assert!(dir.join("quiet.pcapng").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

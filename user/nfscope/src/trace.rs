@@ -82,7 +82,8 @@ pub fn run(cmd: TraceCommand, out: &mut impl Write) -> Result<()> {
             let mut format = drops::RecordFormat::new(json, time);
             format.pcap = pcap.create()?;
             // At most 2 GiB (the parser checked).
-            watch(out, &names, format, usize::from(stack), count, ring_kib * 1024, &filters)
+            let result = watch(out, &names, &mut format, usize::from(stack), count, ring_kib * 1024, &filters);
+            pcap.finish(format.pcap.as_ref(), result)
         }
     }
 }
@@ -325,7 +326,7 @@ fn bpf_filters(f: &FilterArgs) -> Result<bpf::Filters> {
 fn watch(
     out: &mut impl Write,
     names: &[String],
-    mut format: drops::RecordFormat,
+    format: &mut drops::RecordFormat,
     stack: usize,
     count: Option<u64>,
     ring_bytes: u32,
