@@ -788,6 +788,17 @@ impl DropMonitor {
         self.stats[stat].add(1, Relaxed);
     }
 
+    /// Counts what became of a drop or reset (after the CPU's state is
+    /// unlocked).
+    fn tally(&self, summarized: bool, outcome: Outcome) {
+        if !summarized {
+            self.count(uapi::DSTAT_SUMMARY_FULL);
+        }
+        if let Some(stat) = outcome.stat() {
+            self.count(stat);
+        }
+    }
+
     /// The configuration, if listeners want records.
     fn records_wanted(&self, on: Switches) -> Result<Config, Outcome> {
         if !on.records || !events_have_listeners() {
@@ -860,12 +871,7 @@ impl DropHook for DropMonitor {
             Err(outcome) => outcome,
         };
         drop(c);
-        if !summarized {
-            self.count(uapi::DSTAT_SUMMARY_FULL);
-        }
-        if let Some(stat) = outcome.stat() {
-            self.count(stat);
-        }
+        self.tally(summarized, outcome);
     }
 }
 
@@ -901,12 +907,7 @@ impl RstHook for DropMonitor {
             Err(outcome) => outcome,
         };
         drop(c);
-        if !summarized {
-            self.count(uapi::DSTAT_SUMMARY_FULL);
-        }
-        if let Some(stat) = outcome.stat() {
-            self.count(stat);
-        }
+        self.tally(summarized, outcome);
     }
 }
 
