@@ -30,6 +30,18 @@ impl IpHeaders {
 
 /// The IP headers at the skb's network header (the version nibble decides).
 pub(crate) fn ip_headers(skb: &Skb) -> Option<IpHeaders> {
+    ip_headers_of(skb, false)
+}
+
+/// [`ip_headers`] of a TCP packet: `None` as soon as the first header
+/// says the packet cannot be TCP (IPv4 of another protocol; IPv6 whose
+/// first next header is neither TCP nor an extension header TCP may
+/// follow), before anything else is read.
+pub(crate) fn tcp_ip_headers(skb: &Skb) -> Option<IpHeaders> {
+    ip_headers_of(skb, true)
+}
+
+fn ip_headers_of(skb: &Skb, tcp_only: bool) -> Option<IpHeaders> {
     let nh = skb.network_offset();
     let mut h = IpHeaders::default();
     // The first 20 bytes: a whole IPv4 header, or half an IPv6 one.
@@ -38,7 +50,7 @@ pub(crate) fn ip_headers(skb: &Skb) -> Option<IpHeaders> {
     match ip[0] >> 4 {
         4 => {
             let ihl = i32::from(ip[0] & 0x0f) * 4;
-            if ihl < 20 {
+            if ihl < 20 || (tcp_only && ip[9] != IPPROTO_TCP) {
                 return None;
             }
             h.family = AF_INET;
@@ -49,6 +61,11 @@ pub(crate) fn ip_headers(skb: &Skb) -> Option<IpHeaders> {
             h.l4_offset = (frag == 0).then_some(nh + ihl);
         }
         6 => {
+            // Hop-by-hop, routing, fragment, authentication and destination
+            // options headers (`ipv6_ext_hdr()`) may come before TCP.
+            if tcp_only && !matches!(ip[6], IPPROTO_TCP | 0 | 43 | 44 | 51 | 60) {
+                return None;
+            }
             skb.copy_bytes(nh + 20, &mut ip[20..]).ok()?;
             h.family = AF_INET6;
             h.saddr.copy_from_slice(&ip[8..24]);
@@ -62,24 +79,6 @@ pub(crate) fn ip_headers(skb: &Skb) -> Option<IpHeaders> {
         _ => return None,
     }
     Some(h)
-}
-
-/// Whether the packet at the skb's network header may be TCP, from its
-/// first 10 bytes (cheaper than [`ip_headers`]): false for IPv4 of another
-/// protocol, IPv6 whose first header is neither TCP nor an extension
-/// header, and what is neither.
-pub(crate) fn may_be_tcp(skb: &Skb) -> bool {
-    let mut ip = [0u8; 10];
-    if skb.copy_bytes(skb.network_offset(), &mut ip).is_err() {
-        return false;
-    }
-    match ip[0] >> 4 {
-        4 => ip[9] == IPPROTO_TCP,
-        // TCP, or hop-by-hop, routing, fragment, authentication and
-        // destination options headers (`ipv6_ext_hdr()`), which TCP may follow.
-        6 => matches!(ip[6], IPPROTO_TCP | 0 | 43 | 44 | 51 | 60),
-        _ => false,
-    }
 }
 
 /// Ports (TCP, UDP) and TCP flags and option bytes.

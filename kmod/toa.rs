@@ -26,7 +26,7 @@ use kernel::time::{Instant, Monotonic};
 use kernel::static_lock_class;
 
 pub(crate) use crate::headers::{AF_INET, AF_INET6};
-use crate::headers::{ip_headers, may_be_tcp, transport, IPPROTO_TCP};
+use crate::headers::{tcp_ip_headers, transport, IPPROTO_TCP};
 use crate::wrap::skb::Skb;
 const TCP_CLOSE: i32 = 7;
 const TCP_FLAG_SYN: u8 = 0x02;
@@ -194,10 +194,7 @@ struct TcpPacket {
 /// Reads the IP and TCP headers of an inbound packet; `None` if it is not
 /// TCP, is a later fragment, or is cut short.
 fn read_tcp(skb: &Skb) -> Option<TcpPacket> {
-    if !may_be_tcp(skb) {
-        return None;
-    }
-    let ip = ip_headers(skb)?;
+    let ip = tcp_ip_headers(skb)?;
     if ip.proto != IPPROTO_TCP {
         return None;
     }
