@@ -156,6 +156,25 @@ udp_drop_table() {
 	NFT
 }
 
+# bench_pair: namespaces a and b linked (198.18.1.1 and .2), b's input
+# chain accepting established connections (TCP passes conntrack and nft, as
+# on a firewalled server) and dropping UDP to port 7777 (table inet f):
+# what the drops benchmark and the profile aids measure on.
+bench_pair() {
+	make_ns a
+	make_ns b
+	link_ns a b 1
+	ip netns exec b nft -f - <<-'NFT'
+		table inet f {
+			chain input {
+				type filter hook input priority 0;
+				ct state established,related accept
+				udp dport 7777 counter drop
+			}
+		}
+	NFT
+}
+
 # storm_counted NS: packets table inet storm's rule counted.
 storm_counted() { ip netns exec "$1" nft list chain inet storm input | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
 

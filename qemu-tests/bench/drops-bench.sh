@@ -28,18 +28,7 @@ N_RR=${N_RR:-20000}
 STREAM_MB=${STREAM_MB:-200}
 T=/sys/kernel/tracing
 [ -d $T/events ] || mount -t tracefs nodev $T
-make_ns a
-make_ns b
-link_ns a b 1
-ip netns exec b nft -f - <<'NFT'
-table inet f {
-	chain input {
-		type filter hook input priority 0;
-		ct state established,related accept
-		udp dport 7777 counter drop
-	}
-}
-NFT
+bench_pair
 out=$NFSCOPE_OUT
 
 # busy_ns: CPU time spent so far (all CPUs, not idle), in ns.

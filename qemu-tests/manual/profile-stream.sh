@@ -16,18 +16,7 @@ source "$NFSCOPE_ROOT/qemu-tests/lib.sh"
 NB=${1:?usage: profile-stream.sh NETBENCH}
 N_RR=${N_RR:-20000}
 STREAM_MB=${STREAM_MB:-200}
-make_ns a
-make_ns b
-link_ns a b 1
-ip netns exec b nft -f - <<'NFT'
-table inet f {
-	chain input {
-		type filter hook input priority 0;
-		ct state established,related accept
-		udp dport 7777 counter drop
-	}
-}
-NFT
+bench_pair
 out=$NFSCOPE_OUT
 measure() {
 	local mode=$1
