@@ -45,13 +45,15 @@ load_module() {
 is_debug_kernel() { [[ $(uname -r) == *-debug ]]; }
 # unload_module: rmmod. A netlink dump in progress (`drops top`, any dump
 # request) holds a reference on the module while it runs: while the module
-# is in use, try again for up to 10 s, as an operator would; a reference
+# is in use, try again for up to 30 s, as an operator would; a reference
 # that is never given back still fails.
 unload_module() {
 	local err
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		err=$(rmmod nfscope 2>&1) && return
-		[[ $err == *"in use"* ]] || break
+		# rmmod says "in use" when it sees the reference before the call,
+		# EAGAIN ("temporarily unavailable") when only the kernel does.
+		[[ $err == *"in use"* || $err == *"temporarily unavailable"* ]] || break
 		sleep 0.1
 	done
 	fail "rmmod nfscope failed: $err"
@@ -249,15 +251,31 @@ print("sent", sent, "sendto EPERM", eperm)' "$seconds" >"$out" &
 	sleep 1
 }
 
-# wait_records_sent: until the module has sent (or counted lost) every
-# record it queued, 60 s at most.
-wait_records_sent() {
-	local q s l
-	for _ in $(seq 60); do
-		q=$(drop_stat queued) s=$(drop_stat sent) l=$(drop_stat lost_send)
-		((s + l >= q)) && return
+# wait_progress CMD...: runs CMD every second until it succeeds; what it
+# prints is its progress. Returns 1 when that did not change for 60 s (a
+# loaded host makes things slow, not stuck).
+wait_progress() {
+	local now last= stalled=0
+	while ! now=$("$@"); do
+		if [ "$now" = "$last" ]; then
+			((++stalled < 60)) || return 1
+		else
+			stalled=0 last=$now
+		fi
 		sleep 1
 	done
+}
+
+# wait_records_sent: until the module has sent (or counted lost) every
+# record it queued.
+wait_records_sent() {
+	records_sent() {
+		local q s l
+		q=$(drop_stat queued) s=$(drop_stat sent) l=$(drop_stat lost_send)
+		echo "queued $q, sent $s, lost $l"
+		((s + l >= q))
+	}
+	wait_progress records_sent || fail "records not all sent ($(records_sent)); no progress for 60 s"
 }
 
 # drop_stat NAME: a counter of `nfscope drops config --json`.

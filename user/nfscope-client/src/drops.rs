@@ -407,6 +407,8 @@ pub struct DropStream {
     buf: Vec<u8>,
     received: Received,
     names: RecordNames,
+    /// Bytes of datagrams received so far.
+    bytes: u64,
 }
 
 /// The messages last received (attribute payloads), read one event at a
@@ -480,13 +482,24 @@ impl Received {
 
 impl DropStream {
     pub(crate) fn new(sock: GenlSocket, family: u16, symbols: Symbolizer) -> Self {
-        Self { sock, family, buf: vec![0; 1 << 17], received: Received::default(), names: RecordNames::new(symbols) }
+        Self { sock, family, buf: vec![0; 1 << 17], received: Received::default(), names: RecordNames::new(symbols), bytes: 0 }
     }
 
     /// Whether events already read wait to be taken (the next one will
     /// not block).
     pub fn has_pending(&self) -> bool {
         self.received.has_more()
+    }
+
+    /// Bytes of datagrams received so far.
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The most the socket holds unread, in bytes: a reader that received
+    /// this many more has read everything the socket held before.
+    pub fn capacity(&self) -> Result<u64, NetlinkError> {
+        Ok(self.sock.rcvbuf()? as u64)
     }
 
     /// Makes [`DropStream::next_event`] return `Ok(None)` after `t` without events.
@@ -509,10 +522,11 @@ impl DropStream {
             if let Some(event) = self.received.next(&mut self.names) {
                 return event;
             }
-            let msgs = match self.sock.recv_multicast(self.family, &mut self.buf) {
+            let (msgs, n) = match self.sock.recv_multicast(self.family, &mut self.buf) {
                 Err(e) if e.errno() == Some(nix::errno::Errno::ENOBUFS) => return Ok(DropEvent::SocketOverrun),
                 r => r?,
             };
+            self.bytes += n as u64;
             self.received = Received::new(msgs);
         }
     }

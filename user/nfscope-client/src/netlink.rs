@@ -387,10 +387,17 @@ impl GenlSocket {
         }
     }
 
+    /// The receive buffer's size, as the kernel accounts it (the most the
+    /// socket holds unread).
+    pub fn rcvbuf(&self) -> Result<usize, NetlinkError> {
+        nix::sys::socket::getsockopt(&self.fd, nix::sys::socket::sockopt::RcvBuf).map_err(NetlinkError::Socket)
+    }
+
     /// Receives one datagram of multicast messages for `family`: each
     /// message's attribute payload. `Err(Socket(ENOBUFS))`: messages were
     /// lost because the socket buffer overflowed.
-    pub fn recv_multicast(&mut self, family: u16, buf: &mut [u8]) -> Result<Vec<Vec<u8>>, NetlinkError> {
+    /// The datagram's length comes with them.
+    pub fn recv_multicast(&mut self, family: u16, buf: &mut [u8]) -> Result<(Vec<Vec<u8>>, usize), NetlinkError> {
         let n = recv(self.fd.as_raw_fd(), buf, MsgFlags::empty()).map_err(NetlinkError::Socket)?;
         let mut out = Vec::new();
         let mut rest = &buf[..n];
@@ -405,7 +412,7 @@ impl GenlSocket {
             }
             rest = rest.get(align4(len)..).unwrap_or(&[]);
         }
-        Ok(out)
+        Ok((out, n))
     }
 
     /// Sends a dump request and returns the attribute payloads of every message.

@@ -120,13 +120,17 @@ impl FilterArgs {
 }
 
 pub(crate) static STOP: AtomicBool = AtomicBool::new(false);
+/// A second signal: end without reading what is queued.
+static STOP_NOW: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(_: nix::libc::c_int) {
-    STOP.store(true, Ordering::Relaxed);
+    if STOP.swap(true, Ordering::Relaxed) {
+        STOP_NOW.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Makes SIGINT and SIGTERM end a watch cleanly (so it can restore the
-/// configuration it changed).
+/// configuration it changed); a second one ends it at once.
 pub(crate) fn stop_on_signals() -> Result<()> {
     use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
     let action = SigAction::new(SigHandler::Handler(on_signal), SaFlags::empty(), SigSet::empty());
@@ -357,19 +361,25 @@ fn stream_into(
     resets: bool,
     count: Option<u64>,
 ) -> Result<()> {
-    // After a stop request, what the socket already holds is still read
-    // (for a second at most): records the module counted as sent are shown.
-    let mut stopping: Option<Instant> = None;
+    // After a stop request, what the socket held then is still read:
+    // records the module counted as sent are shown. It ends when the socket
+    // is empty, or once a socket buffer's worth more was received (traffic
+    // that goes on does not keep it running).
+    let mut read_until: Option<u64> = None;
     while count.is_none_or(|c| tally.shown < c) {
-        if stopping.is_none() && STOP.load(Ordering::Relaxed) {
-            stopping = Some(Instant::now());
+        if STOP_NOW.load(Ordering::Relaxed) {
+            break;
         }
-        if stopping.is_some_and(|t| t.elapsed() >= Duration::from_secs(1)) {
+        if read_until.is_none() && STOP.load(Ordering::Relaxed) {
+            read_until = Some(stream.bytes_received() + stream.capacity()?);
+        }
+        let stopping = read_until.is_some();
+        if read_until.is_some_and(|end| stream.bytes_received() >= end && !stream.has_pending()) {
             break;
         }
         match stream.next_event_timeout()? {
             // Stopping, and the socket is empty.
-            None if stopping.is_some() => break,
+            None if stopping => break,
             None => {}
             Some(DropEvent::Drop(r)) if drops => {
                 format.record(out, false, &r)?;
