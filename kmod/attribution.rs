@@ -6,8 +6,9 @@
 //! added later are covered). No return probe: hook functions run for every
 //! packet, and a return hook would cost as much again as the entry.
 //!
-//! Each CPU remembers its last hook calls (`CALLS`, a ring: an entry only
-//! writes one slot; the newest call for an skb is the one that counts).
+//! Each CPU remembers its last hook calls (`CALLS`, a lock-free ring: an
+//! entry only writes one slot; the newest call for an skb is the one that
+//! counts).
 //! Netfilter drops carry `NETFILTER_DROP`, whether the hook freed the
 //! packet itself (`NF_DROP_REASON`, as nftables' `nft_do_chain`
 //! does) or returned `NF_DROP` for `nf_hook_slow` to free right after: in
@@ -27,14 +28,14 @@
 use crate::uapi;
 use crate::wrap::context;
 use crate::wrap::fprobe;
-use crate::wrap::lock_irq::SpinLockIrq;
 use crate::wrap::nfhooks::{self, HookCall, HookFnsProbe, HookWatch};
+use crate::wrap::seqslot::{Read, SeqRing};
 use crate::wrap::skb::DROP_REASON_NETFILTER_DROP;
 use crate::wrap::symbols;
 use kernel::prelude::*;
-use kernel::static_lock_class;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{new_mutex, Mutex};
+use kernel::transmute::FromBytes;
 
 /// Hook calls remembered per CPU (the oldest is pushed out). A drop comes
 /// right after its hook's call, with at most the calls of what that hook
@@ -68,52 +69,45 @@ pub(crate) struct Attribution {
     pub(crate) ct: CtClass,
 }
 
-/// A hook call as its entry saw it.
+/// A hook call as its entry saw it (plain integers: read while it may be
+/// rewritten, see [`SeqRing`]).
+#[repr(C)]
 #[derive(Clone, Copy, Default)]
 struct Entered {
     call: HookCall,
+    /// The function's tag.
+    tag: u32,
     /// Conntrack's (insert_failed, chaintoolong) on the call's CPU at the
-    /// entry of the confirm hook.
-    ct: Option<(u32, u32)>,
-    /// `jiffies` at the entry.
-    stamp: u64,
+    /// entry of the confirm hook (`TAG_CONFIRM`).
+    ct: [u32; 2],
 }
 
-#[derive(Default)]
-struct CpuHooks {
-    /// Ring of calls, `next` the oldest; `skb == 0`: none.
-    calls: [Entered; CALLS],
-    next: usize,
-}
+// SAFETY: `repr(C)` of integers and a `HookCall` (itself `FromBytes`): any
+// bytes are a valid value.
+unsafe impl FromBytes for Entered {}
 
-impl CpuHooks {
-    /// Remembers `e` (one store: older calls for the same skb stay, the
-    /// newest is the one taken).
-    fn enter(&mut self, e: Entered) {
-        self.calls[self.next] = e;
-        self.next = (self.next + 1) % CALLS;
-    }
+/// One CPU's latest hook calls; the newest call for an skb is the one
+/// taken (older ones for it stay until pushed out).
+type CpuHooks = SeqRing<Entered, CALLS>;
 
-    /// Takes the newest call for `skb`, if it was entered at tick `since`
-    /// or later, and forgets every call for it.
-    fn take(&mut self, skb: usize, since: u64) -> Option<Entered> {
-        let mut newest = None;
-        for i in 1..=CALLS {
-            let slot = &mut self.calls[(self.next + CALLS - i) % CALLS];
-            if slot.call.skb == skb {
-                newest = newest.or(Some(*slot));
-                slot.call.skb = 0;
-            }
+/// Takes the newest call in `calls` for `skb`, if it was entered at tick
+/// `since` or later, and marks every call for it taken.
+fn take(calls: &CpuHooks, skb: usize, since: u64) -> Option<Entered> {
+    let mut newest: Option<Read<Entered>> = None;
+    for read in calls.reads(skb) {
+        calls.take(&read);
+        if newest.is_none_or(|n| read.order > n.order) {
+            newest = Some(read);
         }
-        newest.filter(|e| e.stamp >= since)
     }
+    newest.map(|r| r.value).filter(|e| e.call.stamp >= since)
 }
 
 /// Probes and per-CPU call tracking.
 pub(crate) struct HookTracker {
     // Dropped first: the probes write into `cpus`.
     probes: Pin<KBox<Mutex<Probes>>>,
-    cpus: KVec<Pin<KBox<SpinLockIrq<CpuHooks>>>>,
+    cpus: KVec<KBox<CpuHooks>>,
     enabled: Atomic<bool>,
     /// `nf_hook_slow`'s code: a drop freed there is a hook's verdict.
     hook_slow: core::ops::Range<u64>,
@@ -140,7 +134,7 @@ impl HookTracker {
         let n = context::nr_cpu_ids() as usize;
         let mut cpus = KVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
-            cpus.push(KBox::pin_init(SpinLockIrq::new(CpuHooks::default(), c"nfscope_hooks", static_lock_class!()), GFP_KERNEL)?, GFP_KERNEL)?;
+            cpus.push(KBox::new(CpuHooks::new(Entered::default()), GFP_KERNEL)?, GFP_KERNEL)?;
         }
         Ok(Self {
             probes: KBox::pin_init(new_mutex!(Probes::default()), GFP_KERNEL)?,
@@ -230,43 +224,46 @@ impl HookTracker {
         }
         let since = context::jiffies().saturating_sub(CALL_TTL_S * context::hz());
         let here = context::cpu() as usize;
-        let e = self.cpus.get(here).and_then(|c| c.lock().take(skb, since)).or_else(|| {
-            self.cpus.iter().enumerate().filter(|&(i, _)| i != here).find_map(|(_, c)| c.lock().take(skb, since))
+        let e = self.cpus.get(here).and_then(|c| take(c, skb, since)).or_else(|| {
+            self.cpus.iter().enumerate().filter(|&(i, _)| i != here).find_map(|(_, c)| take(c, skb, since))
         })?;
         let how = if self.hook_slow.contains(&location) { How::Verdict } else { How::Freed };
-        let ct = match e.ct {
-            Some(before) if how == How::Verdict => {
-                let call = &e.call;
-                // SAFETY: `nf_hook_slow` is freeing the skb: it still runs
-                // in its netns, and the skb is live.
-                let (insert_failed, chaintoolong) = unsafe { nfhooks::ct_stats(call.net, call.cpu) };
-                if chaintoolong != before.1 {
-                    uapi::CT_DROP_CHAINTOOLONG
-                } else if insert_failed != before.0 {
-                    // SAFETY: as above.
-                    if unsafe { nfhooks::skb_ct_dying(call.skb) } {
-                        uapi::CT_DROP_INSERT_FAILED_DYING
-                    } else {
-                        uapi::CT_DROP_INSERT_FAILED_CLASH
-                    }
+        let ct = if e.tag == TAG_CONFIRM && how == How::Verdict {
+            let (call, [failed_before, toolong_before]) = (&e.call, e.ct);
+            // SAFETY: `nf_hook_slow` is freeing the skb: it still runs in
+            // its netns, and the skb is live.
+            let (insert_failed, chaintoolong) = unsafe { nfhooks::ct_stats(call.net, call.cpu) };
+            if chaintoolong != toolong_before {
+                uapi::CT_DROP_CHAINTOOLONG
+            } else if insert_failed != failed_before {
+                // SAFETY: as above.
+                if unsafe { nfhooks::skb_ct_dying(call.skb) } {
+                    uapi::CT_DROP_INSERT_FAILED_DYING
                 } else {
-                    uapi::CT_DROP_CONFIRM_OTHER
+                    uapi::CT_DROP_INSERT_FAILED_CLASH
                 }
+            } else {
+                uapi::CT_DROP_CONFIRM_OTHER
             }
-            _ => 0,
+        } else {
+            0
         };
         Some(Attribution { call: e.call, how, ct })
     }
 }
 
 impl HookWatch for HookTracker {
+    /// Preemption is off (an fprobe handler): only this CPU pushes to its
+    /// ring, as `SeqRing::push` requires.
     fn on_entry(&self, call: &HookCall, tag: u32) {
-        let ct = (tag == TAG_CONFIRM).then(|| {
+        let mut ct = [0; 2];
+        if tag == TAG_CONFIRM {
             // SAFETY: the hook call runs, so its netns is live.
-            unsafe { nfhooks::ct_stats(call.net, call.cpu) }
-        });
+            let (insert_failed, chaintoolong) = unsafe { nfhooks::ct_stats(call.net, call.cpu) };
+            ct = [insert_failed, chaintoolong];
+        }
         if let Some(cpu) = self.cpus.get(call.cpu as usize) {
-            cpu.lock().enter(Entered { call: *call, ct, stamp: context::jiffies() });
+            cpu.push(call.skb, Entered { call: *call, tag, ct });
         }
     }
 }

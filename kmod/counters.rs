@@ -4,17 +4,19 @@
 
 use crate::uapi;
 use crate::wrap::netfilter::{FAMILIES, HOOKS};
-use kernel::sync::atomic::{Atomic, Relaxed};
+// `core` atomics, not the kernel crate's (calls into C helpers): counted
+// at every hook point of every packet, these compile to one instruction.
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Packets and bytes seen at one hook point.
 struct Counter {
-    packets: Atomic<u64>,
-    bytes: Atomic<u64>,
+    packets: AtomicU64,
+    bytes: AtomicU64,
 }
 
 impl Counter {
     const fn new() -> Self {
-        Self { packets: Atomic::new(0), bytes: Atomic::new(0) }
+        Self { packets: AtomicU64::new(0), bytes: AtomicU64::new(0) }
     }
 }
 
@@ -48,8 +50,8 @@ impl HookCounters {
         else {
             return;
         };
-        counter.packets.add(1, Relaxed);
-        counter.bytes.add(u64::from(len), Relaxed);
+        counter.packets.fetch_add(1, Relaxed);
+        counter.bytes.fetch_add(u64::from(len), Relaxed);
     }
 
     /// Every counter, in `FAMILIES` x `HOOKS` order.

@@ -15,6 +15,7 @@ use crate::wrap::pernet::{PernetId, PernetState};
 use crate::wrap::procfs::ProcDir;
 use crate::wrap::sock::SockTuple;
 use crate::wrap::tracepoint::SockStateHook;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::SetOnce;
@@ -65,7 +66,9 @@ pub(crate) struct NetnsState {
     inode: u32,
     is_init: bool,
     hook_priority: i32,
-    hooks_enabled: Atomic<bool>,
+    /// Read at every hook point of every packet: a `core` atomic (one
+    /// load), where the kernel crate's is a call into C.
+    hooks_enabled: AtomicBool,
     pub(crate) counters: HookCounters,
     pub(crate) toa: ToaState,
 }
@@ -85,14 +88,14 @@ impl NetnsState {
     }
 
     pub(crate) fn hooks_enabled(&self) -> bool {
-        self.hooks_enabled.load(Relaxed)
+        self.hooks_enabled.load(Ordering::Relaxed)
     }
 
     /// Starts or stops counting. The points other than LOCAL_IN (TOA's)
     /// are hooked only while counting. Process context.
     pub(crate) fn set_hooks_enabled(&self, enabled: bool) -> Result {
         let hooks = self.hooks.as_ref().ok_or(EAGAIN)?;
-        hooks.set_all_points(enabled, || self.hooks_enabled.store(enabled, Relaxed))
+        hooks.set_all_points(enabled, || self.hooks_enabled.store(enabled, Ordering::Relaxed))
     }
 }
 
@@ -112,7 +115,7 @@ impl PernetState for NetnsState {
             inode: net.inode(),
             is_init: net.is_init(),
             hook_priority: HOOK_PRIORITY.load(Relaxed),
-            hooks_enabled: Atomic::new(DEFAULT_HOOKS_ENABLED.load(Relaxed)),
+            hooks_enabled: AtomicBool::new(DEFAULT_HOOKS_ENABLED.load(Relaxed)),
             counters: HookCounters::new(),
             toa,
         })

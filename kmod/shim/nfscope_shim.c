@@ -150,12 +150,17 @@ void nfscope_tracepoint_synchronize_unregister(void)
 	tracepoint_synchronize_unregister();
 }
 
-void nfscope_hook_state(const struct nf_hook_state *state, u8 *pf, u8 *hooknum,
-			const struct net **net)
+void nfscope_hook_args(struct ftrace_regs *fregs, struct nfscope_hook_args *a)
 {
-	*pf = state->pf;
-	*hooknum = state->hook;
-	*net = state->net;
+	const struct nf_hook_state *state = (void *)ftrace_regs_get_argument(fregs, 2);
+
+	a->priv = ftrace_regs_get_argument(fregs, 0);
+	a->skb = ftrace_regs_get_argument(fregs, 1);
+	a->net = state->net;
+	a->pf = state->pf;
+	a->hooknum = state->hook;
+	a->cpu = raw_smp_processor_id();
+	a->jiffies = jiffies;
 }
 
 static struct nf_hook_entries __rcu **nfscope_hook_heads(struct net *net, u8 pf)

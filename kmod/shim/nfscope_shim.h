@@ -72,10 +72,18 @@ u64 nfscope_nf_hook_slow_addr(void);
 u64 nfscope_fprobe_nmissed(const struct fprobe *fp);
 
 /* netfilter hooks: who is registered where (IPv4 and IPv6 hooks) */
-struct nf_hook_state;
-void nfscope_hook_state(const struct nf_hook_state *state, u8 *pf, u8 *hooknum,
-			const struct net **net);
 u32 nfscope_hook_functions(u64 *fns, u32 max);
+/* a probed nf_hookfn(priv, skb, state) call, read from its registers at once */
+struct nfscope_hook_args {
+	u64 priv;
+	u64 skb;
+	const struct net *net;
+	u64 jiffies;
+	u32 cpu;
+	u8 pf;
+	u8 hooknum;
+};
+void nfscope_hook_args(struct ftrace_regs *fregs, struct nfscope_hook_args *a);
 struct nfscope_hook_desc {
 	s32 priority;
 	u8 ops_type;		/* enum nf_hook_ops_type */

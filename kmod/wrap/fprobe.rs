@@ -53,6 +53,11 @@ impl CallRegs<'_> {
         unsafe { bindings::nfscope_fregs_arg(self.fregs, n) }
     }
 
+    /// The raw registers, for a shim accessor that reads several at once.
+    pub(crate) fn raw(&self) -> *mut bindings::ftrace_regs {
+        self.fregs
+    }
+
     /// The function's return value; meaningful at exit only.
     pub(crate) fn return_value(&self) -> i64 {
         // SAFETY: as for `arg`.
@@ -207,7 +212,6 @@ impl<H: FprobeHandler> Fprobe<H> {
         // SAFETY: `fp` is the first field of a live, pinned `Slot<H>`
         // (`#[repr(C)]`, type invariant of `Fprobe`).
         let slot = unsafe { &*fp.cast::<Slot<H>>() };
-        let Some(counters) = slot.this_cpu() else { return 1 };
         if slot.closing.load(Relaxed) {
             return 1;
         }
@@ -218,6 +222,7 @@ impl<H: FprobeHandler> Fprobe<H> {
             // grace period covers a handler still running).
             return 0;
         }
+        let Some(counters) = slot.this_cpu() else { return 1 };
         if core::mem::size_of::<H::Entry>() != 0 {
             // SAFETY: the core gives `entry_data_size` bytes, word-aligned,
             // for this call (sized for `H::Entry` in `new`).

@@ -15,6 +15,7 @@ pub(crate) mod netfilter;
 pub(crate) mod nfhooks;
 pub(crate) mod pernet;
 pub(crate) mod procfs;
+pub(crate) mod seqslot;
 pub(crate) mod skb;
 pub(crate) mod sock;
 pub(crate) mod symbols;

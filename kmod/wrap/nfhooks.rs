@@ -9,11 +9,11 @@
 //! Nothing here changes a hook: the functions are probed, never patched.
 
 use crate::bindings;
-use crate::wrap::context;
 use crate::wrap::fprobe::{CallRegs, Fprobe, FprobeHandler, Target};
 use kernel::prelude::*;
 
 /// One call of a hook function.
+#[repr(C)]
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct HookCall {
     /// The `sk_buff` and `struct net` the hook runs for; only valid while
@@ -27,7 +27,12 @@ pub(crate) struct HookCall {
     pub(crate) hooknum: u8,
     /// CPU the call started on.
     pub(crate) cpu: u32,
+    /// `jiffies` at the call.
+    pub(crate) stamp: u64,
 }
+
+// SAFETY: `repr(C)` of integers: any bytes are a valid value.
+unsafe impl kernel::transmute::FromBytes for HookCall {}
 
 /// What to do at each call of a probed hook function. Runs wherever
 /// netfilter runs (softirq or process context, preemption off): must not
@@ -63,15 +68,21 @@ impl<W: HookWatch> FprobeHandler for HookFns<W> {
 
     fn on_entry(&self, regs: &CallRegs<'_>) -> Option<Self::Entry> {
         let (func, tag) = self.func_of(regs.entry_ip())?;
-        let mut call = HookCall { func, cpu: context::cpu(), ..Default::default() };
-        let mut net: *const bindings::net = core::ptr::null();
-        call.priv_ = regs.arg(0) as usize;
-        call.skb = regs.arg(1) as usize;
-        let state = regs.arg(2) as usize as *const bindings::nf_hook_state;
+        let mut a = bindings::nfscope_hook_args::default();
         // SAFETY: every probed function is an `nf_hookfn(priv, skb, state)`
-        // (`on_hook_fns`'s contract), so `state` is live during the call.
-        unsafe { bindings::nfscope_hook_state(state, &mut call.pf, &mut call.hooknum, &mut net) };
-        call.net = net as usize;
+        // (`on_hook_fns`'s contract): its registers hold them, and `state`
+        // is live during the call.
+        unsafe { bindings::nfscope_hook_args(regs.raw(), &mut a) };
+        let call = HookCall {
+            skb: a.skb as usize,
+            net: a.net as usize,
+            func,
+            priv_: a.priv_ as usize,
+            pf: a.pf,
+            hooknum: a.hooknum,
+            cpu: a.cpu,
+            stamp: a.jiffies,
+        };
         // SAFETY: `watch` outlives the probe (`on_hook_fns`'s contract).
         unsafe { &*self.watch }.on_entry(&call, tag);
         Some(())
