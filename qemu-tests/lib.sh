@@ -282,11 +282,11 @@ wait_records_sent() {
 drop_stat() { json_path "$(nfscope drops config --json)" "j['stats']['$1']"; }
 
 # wait_ready PID ERRFILE PATTERN WHAT: until the background command PID
-# (WHAT) printed PATTERN to ERRFILE, 10 s at most; fails with what it
-# printed if it exits or never does.
+# (WHAT) printed PATTERN to ERRFILE, 30 s at most (a loaded host); fails
+# with what it printed if it exits or never does.
 wait_ready() {
 	local pid=$1 err=$2 pattern=$3 what=$4
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		grep -q "$pattern" "$err" && return
 		kill -0 "$pid" 2>/dev/null || fail "$what: $(cat "$err")"
 		sleep 0.1
@@ -294,14 +294,17 @@ wait_ready() {
 	fail "$what: never ready: $(cat "$err")"
 }
 
-# trace_watch FILE ARGS...: `nfscope trace watch ARGS` in the background,
-# waiting until the programs are attached.
-trace_watch() {
-	local file=$1
-	shift
-	timeout 120 "$NFSCOPE_BIN" trace watch "$@" >"$file" 2>"$file.err" &
+# drops_watch / trace_watch FILE ARGS...: `nfscope drops|trace watch ARGS`
+# in the background, output in FILE, errors in FILE.err; returns once it is
+# subscribed (drops) or its programs are attached (trace). watch_pid: its pid.
+drops_watch() { background_watch drops "^nfscope: watching" "$@"; }
+trace_watch() { background_watch trace "^nfscope: tracing" "$@"; }
+background_watch() {
+	local what=$1 ready=$2 file=$3
+	shift 3
+	timeout 300 "$NFSCOPE_BIN" "$what" watch "$@" >"$file" 2>"$file.err" &
 	watch_pid=$!
-	wait_ready $watch_pid "$file.err" "^nfscope: tracing" "trace watch $*"
+	wait_ready $watch_pid "$file.err" "$ready" "$what watch $*"
 }
 
 # nb_pair MODE CLIENT_NS SERVER_NS ADDR ARG (benchmarks): netbench's

@@ -25,9 +25,7 @@ NFT
 # watch KIND PORT N FILE: records of namespace b and PORT, in the background;
 # waits until subscribed. (b also drops its own IPv6 router solicitations.)
 watch() {
-	timeout 60 "$NFSCOPE_BIN" drops watch --json --netns b --kind "$1" --port "$2" --count "$3" >"$4" 2>"$4.err" &
-	watch_pid=$!
-	sleep 1
+	drops_watch "$4" --json --netns b --kind "$1" --port "$2" --count "$3"
 }
 
 step "three SYNs to a port an nft rule drops"
@@ -92,9 +90,7 @@ out=$(capsh --drop=cap_sys_admin -- -c "timeout 10 $NFSCOPE_BIN drops watch" 2>&
 grep -q "needs CAP_SYS_ADMIN" <<<"$out" || fail "drops watch without CAP_SYS_ADMIN: $out"
 
 step "human output: a header line and an indented stack"
-timeout 60 "$NFSCOPE_BIN" drops watch --netns b --port 9999 --count 1 >"$NFSCOPE_OUT/human.txt" &
-watch_pid=$!
-sleep 1
+drops_watch "$NFSCOPE_OUT/human.txt" --netns b --port 9999 --count 1
 ip netns exec a "$PY" -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("198.18.1.2", 9999))'
 wait $watch_pid || fail "drops watch (text)"
 cat "$NFSCOPE_OUT/human.txt"

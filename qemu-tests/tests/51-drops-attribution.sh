@@ -39,12 +39,11 @@ for _ in range(int(sys.argv[2])): s.sendto(b"x", ("198.18.1.2", int(sys.argv[1])
 nft_count() { ip netns exec b nft list chain "$1" "$2" "$3" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
 
 step "each drop names its own chain and priority"
-timeout 60 "$NFSCOPE_BIN" drops watch --json --netns b --proto udp --count 4 >"$NFSCOPE_OUT/both.json" 2>"$NFSCOPE_OUT/both.err" &
-pid=$!
-sleep 1
+drops_watch "$NFSCOPE_OUT/both.json" --json --netns b --proto udp --count 4
+pid=$watch_pid
 send 7001 2
 send 7002 2
-wait $pid || fail "drops watch: $(cat "$NFSCOPE_OUT/both.err")"
+wait $pid || fail "drops watch: $(cat "$NFSCOPE_OUT/both.json.err")"
 cat "$NFSCOPE_OUT/both.json"
 while read -r rec; do
 	port=$(json_path "$rec" "j['dport']")
@@ -63,15 +62,14 @@ assert_cmp "$(grep -c '"dport":7002' "$NFSCOPE_OUT/both.json")" -eq 2 "records f
 
 step "a port filter: records of other ports never reach userspace"
 filtered0=$(drop_stat filtered)
-timeout 60 "$NFSCOPE_BIN" drops watch --json --port 7001 >"$NFSCOPE_OUT/port.json" 2>"$NFSCOPE_OUT/port.err" &
-pid=$!
-sleep 1
+drops_watch "$NFSCOPE_OUT/port.json" --json --port 7001
+pid=$watch_pid
 send 7002 20
 send 7001 5
 send 7002 20
-sleep 1
+wait_records_sent
 kill -INT $pid
-wait $pid || fail "drops watch --port: $(cat "$NFSCOPE_OUT/port.err")"
+wait $pid || fail "drops watch --port: $(cat "$NFSCOPE_OUT/port.json.err")"
 assert_cmp "$(grep -c '"type":"drop"' "$NFSCOPE_OUT/port.json")" -eq 5 "records with --port 7001"
 if grep '"type":"drop"' "$NFSCOPE_OUT/port.json" | grep -v '"dport":7001'; then fail "a record of another port reached userspace"; fi
 filtered=$(($(drop_stat filtered) - filtered0))
@@ -79,13 +77,12 @@ assert_cmp "$filtered" -ge 40 "drops the kernel filtered out"
 [ "$(json_path "$(nfscope drops config --json)" "j['config']['port']")" = None ] || fail "port filter not restored"
 
 step "sampling: one in 4 recorded, the rest reported as suppressed"
-timeout 60 "$NFSCOPE_BIN" drops watch --json --port 7001 --sample 4 >"$NFSCOPE_OUT/sample.json" 2>"$NFSCOPE_OUT/sample.err" &
-pid=$!
-sleep 1
+drops_watch "$NFSCOPE_OUT/sample.json" --json --port 7001 --sample 4
+pid=$watch_pid
 send 7001 20
-sleep 1
+wait_records_sent
 kill -INT $pid
-wait $pid || fail "drops watch --sample: $(cat "$NFSCOPE_OUT/sample.err")"
+wait $pid || fail "drops watch --sample: $(cat "$NFSCOPE_OUT/sample.json.err")"
 records=$(grep -c '"type":"drop"' "$NFSCOPE_OUT/sample.json")
 suppressed=$("$PY" -c 'import json,sys
 print(sum(j["count"] for j in map(json.loads, open(sys.argv[1])) if j["type"] == "lost" and j["where"] == "suppressed"))' "$NFSCOPE_OUT/sample.json")
@@ -118,9 +115,8 @@ send 7001 3
 assert_cmp "$(drop_stat drops)" -eq "$drops0" "drops counted with the drop probe off"
 nfscope drops config --probes drop,rst | tee "$NFSCOPE_OUT/cfg.txt"
 grep -q "hook functions 0" "$NFSCOPE_OUT/cfg.txt" || fail "hook probes still registered with 'hooks' off"
-timeout 60 "$NFSCOPE_BIN" drops watch --json --port 7002 --count 1 >"$NFSCOPE_OUT/nohook.json" &
-pid=$!
-sleep 1
+drops_watch "$NFSCOPE_OUT/nohook.json" --json --port 7002 --count 1
+pid=$watch_pid
 send 7002 1
 wait $pid || fail "drops watch with hooks off"
 [ "$(json_path "$(head -n1 "$NFSCOPE_OUT/nohook.json")" "('hook' in j, j['reason_name'])")" = "(False, 'NETFILTER_DROP')" ] ||

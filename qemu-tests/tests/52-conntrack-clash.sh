@@ -22,9 +22,7 @@ load_module
 a_inode=$(stat -L -c %i /run/netns/a)
 clash_nat
 
-timeout 300 "$NFSCOPE_BIN" drops watch --json --netns a >"$NFSCOPE_OUT/watch.json" 2>"$NFSCOPE_OUT/watch.err" &
-watch_pid=$!
-sleep 1
+drops_watch "$NFSCOPE_OUT/watch.json" --json --netns a
 before=$(insert_failed a)
 
 step "echo server in b, six flows from a, conntrack -F in a loop in a"
@@ -35,9 +33,9 @@ echo "insert_failed: $before -> $after"
 assert_cmp "$delta" -ge 1 "insert_failed drops observed (none: the scenario could not reproduce the incident)"
 
 step "every insert_failed drop is a record attributed to conntrack confirm"
-sleep 1
+wait_records_sent
 kill -INT $watch_pid
-wait $watch_pid || fail "drops watch: $(cat "$NFSCOPE_OUT/watch.err")"
+wait $watch_pid || fail "drops watch: $(cat "$NFSCOPE_OUT/watch.json.err")"
 "$PY" - "$NFSCOPE_OUT/watch.json" "$delta" "$a_inode" <<'PY' || fail "records do not match insert_failed"
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]

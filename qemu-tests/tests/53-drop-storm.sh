@@ -49,7 +49,7 @@ count() { json_path "$(cat "$NFSCOPE_OUT/count.json")" "j['$1']"; }
 step "storm: $TOTAL datagrams to a port b drops, with a watcher"
 ("$NFSCOPE_BIN" drops watch --json --netns b --port 7777 --stack-depth 4 2>"$NFSCOPE_OUT/watch.err" |
 	"$PY" "$NFSCOPE_OUT/count.py" "$NFSCOPE_OUT/count.json") &
-sleep 1
+wait_ready $! "$NFSCOPE_OUT/watch.err" "^nfscope: watching" "drops watch"
 watch_pid=$(pgrep -f "drops watch --json --netns b --port 7777")
 start=$SECONDS
 ip netns exec a "$PY" -c 'import socket, sys
