@@ -363,8 +363,8 @@ fn stream_into(
 ) -> Result<()> {
     // After a stop request, what the socket held then is still read:
     // records the module counted as sent are shown. It ends when the socket
-    // is empty, or once a socket buffer's worth more was received (traffic
-    // that goes on does not keep it running).
+    // is found empty, or once a socket buffer's worth more was received
+    // (traffic that goes on does not keep it running).
     let mut read_until: Option<u64> = None;
     while count.is_none_or(|c| tally.shown < c) {
         if STOP_NOW.load(Ordering::Relaxed) {
@@ -372,6 +372,9 @@ fn stream_into(
         }
         if read_until.is_none() && STOP.load(Ordering::Relaxed) {
             read_until = Some(stream.bytes_received() + stream.capacity()?);
+            // From now on a receive that finds the socket empty ends the
+            // watch (a trickle of drops must not keep it waiting).
+            stream.set_timeout(Duration::from_millis(1))?;
         }
         let stopping = read_until.is_some();
         if read_until.is_some_and(|end| stream.bytes_received() >= end && !stream.has_pending()) {
