@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! What nfscope keeps in each network namespace: configuration, hook counters,
-//! the netfilter hooks and the `/proc/net/nfscope` views.
+//! TOA state, the netfilter hooks and the `/proc/net/nfscope` directory (its
+//! files are in `proc/`; the root wires the two together at namespace set-up).
 
 use crate::counters::HookCounters;
-use crate::drop_views::DropsFile;
-use crate::status::StatusFile;
-use crate::toa::{Cidr, ToaState};
-use crate::toa_views::{ToaFile, ToaStatsFile};
+use crate::drops::toa_probe_on;
+use crate::toa::{default_trust, ToaState};
 use crate::wrap::getname::GetnameHook;
 use crate::wrap::net::Net;
 use crate::wrap::netfilter::{HookSet, PacketHook, Packet, Verdict};
-use crate::wrap::pernet::{PernetId, PernetState};
+use crate::wrap::pernet::PernetId;
 use crate::wrap::procfs::ProcDir;
 use crate::wrap::sock::SockTuple;
 use crate::wrap::tracepoint::SockStateHook;
@@ -39,19 +38,6 @@ pub(crate) fn set_defaults(defaults: Defaults) {
     DEFAULT_HOOKS_ENABLED.store(defaults.hooks_enabled, Relaxed);
     HOOK_PRIORITY.store(defaults.hook_priority, Relaxed);
     TOA_CAPACITY.store(defaults.toa_capacity, Relaxed);
-}
-
-/// The `toa_trust=` parameter as prefixes; `Err` names the first bad item.
-pub(crate) fn default_trust() -> Result<KVec<Cidr>, &'static str> {
-    let mut list = KVec::new();
-    for item in crate::params::toa_trust().split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let cidr = Cidr::parse(item).ok_or(item)?;
-        if list.len() >= crate::toa::MAX_TRUST {
-            return Err(item);
-        }
-        list.push(cidr, GFP_KERNEL).map_err(|_| item)?;
-    }
-    Ok(list)
 }
 
 pub(crate) fn netns_count() -> u32 {
@@ -99,12 +85,14 @@ impl NetnsState {
     }
 }
 
-impl PernetState for NetnsState {
-    fn id() -> &'static PernetId {
+impl NetnsState {
+    /// Where the kernel keeps this state's id (`PernetState::id`).
+    pub(crate) fn id() -> &'static PernetId {
         &NETNS_ID
     }
 
-    fn new(net: &Net) -> Result<Self> {
+    /// The state of `net`, from the module-wide defaults. Process context.
+    pub(crate) fn new(net: &Net) -> Result<Self> {
         // Checked at module load, so this only fails on allocation.
         let trust = default_trust().map_err(|_| EINVAL)?;
         let toa = ToaState::new(&trust, TOA_CAPACITY.load(Relaxed) as usize)?;
@@ -121,13 +109,11 @@ impl PernetState for NetnsState {
         })
     }
 
-    fn attach(&self, net: &Net) -> Result {
-        let dir = ProcDir::new(net, c"nfscope")?;
-        dir.add_file::<StatusFile>(c"status")?;
-        dir.add_file::<ToaFile>(c"toa")?;
-        dir.add_file::<ToaStatsFile>(c"toa_stats")?;
-        dir.add_file::<DropsFile>(c"drops")?;
-        self.proc.populate(dir);
+    /// Keeps `proc` (the namespace's `/proc/net/nfscope`), then registers the
+    /// netfilter hooks. Once the state is at its final address
+    /// (`PernetState::attach`). Process context.
+    pub(crate) fn install(&self, net: &Net, proc: ProcDir) -> Result {
+        self.proc.populate(proc);
         self.hooks.populate(HookSet::new::<Self>(net, self.hook_priority, self.hooks_enabled())?);
         Ok(())
     }
@@ -140,7 +126,7 @@ impl PacketHook for NetnsState {
         if self.hooks_enabled() {
             self.counters.record(packet.pf(), packet.hooknum(), packet.skb().len());
         }
-        if packet.hooknum() == crate::wrap::netfilter::LOCAL_IN && crate::drops::toa_probe_on() {
+        if packet.hooknum() == crate::wrap::netfilter::LOCAL_IN && toa_probe_on() {
             self.toa.on_packet(packet);
         }
         Verdict::Accept
@@ -149,7 +135,7 @@ impl PacketHook for NetnsState {
 
 impl GetnameHook for NetnsState {
     fn on_getname(&self, sock: &SockTuple, addr: &mut [u8], _peer: i32) {
-        if crate::drops::toa_probe_on() {
+        if toa_probe_on() {
             self.toa.on_getname(sock, addr);
         }
     }

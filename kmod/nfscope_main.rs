@@ -1,28 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! nfscope.ko: makes packet drops and load-balancer client addresses (TOA)
-//! visible. This root wires the parts together; see `wrap/` for the safe
-//! wrappers of C facilities and the other files for the logic.
+//! visible. This root wires the parts together. One place per concept:
+//! `drops/` (drop and reset records, summary, hook attribution), `toa/`
+//! (client addresses), `netns.rs` (what each namespace keeps), `control/`
+//! (the generic netlink commands), `proc/` (the procfs text); `wrap/` holds
+//! the safe wrappers of C facilities.
 
 use kernel::prelude::*;
 
-mod attribution;
 mod bindings;
 mod control;
 mod counters;
-mod drop_views;
-mod dropcfg;
 mod drops;
 mod headers;
 mod netns;
-mod params;
+mod proc;
 mod sort;
-mod status;
 mod toa;
 #[allow(dead_code, unreachable_pub)]
 #[path = "codec/src/toa.rs"]
 mod toa_codec;
-mod toa_views;
 mod uapi;
 mod wrap;
 
@@ -32,7 +30,8 @@ use wrap::work::DelayedWork;
 use netns::{Defaults, NetnsState};
 use wrap::genetlink::FamilyRegistration;
 use wrap::getname::GetnameProbe;
-use wrap::pernet::PernetRegistration;
+use wrap::net::Net;
+use wrap::pernet::{PernetId, PernetRegistration, PernetState};
 use wrap::tracepoint::{probe_inet_sock_set_state, probe_kfree_skb, probe_tcp_send_reset, TracepointProbe};
 
 /// The module's version, reported over netlink and in procfs.
@@ -88,7 +87,7 @@ impl kernel::Module for Nfscope {
             pr_err!("enable={} is invalid: use 0 or 1\n", enable);
             return Err(EINVAL);
         }
-        if let Err(item) = netns::default_trust() {
+        if let Err(item) = toa::default_trust() {
             pr_err!("toa_trust: '{}' is not an address or prefix (or more than 64 given)\n", item);
             return Err(EINVAL);
         }
@@ -143,5 +142,22 @@ impl kernel::Module for Nfscope {
             _pernet: pernet,
             _drops: drops,
         })
+    }
+}
+
+/// A namespace's state is built from the module's defaults, then its proc
+/// directory and hooks are installed. Wired here, where both `netns` and
+/// `proc` (whose files read the state) are known.
+impl PernetState for NetnsState {
+    fn id() -> &'static PernetId {
+        NetnsState::id()
+    }
+
+    fn new(net: &Net) -> Result<Self> {
+        NetnsState::new(net)
+    }
+
+    fn attach(&self, net: &Net) -> Result {
+        self.install(net, proc::dir(net)?)
     }
 }

@@ -76,7 +76,8 @@ pub(crate) const REC_TCP_STATE: u8 = b::NFSCOPE_REC_TCP_STATE as u8;
 pub(crate) const REC_HOOK: u8 = b::NFSCOPE_REC_HOOK as u8;
 pub(crate) const REC_HOOK_REG: u8 = b::NFSCOPE_REC_HOOK_REG as u8;
 pub(crate) const REC_HOOK_NFT: u8 = b::NFSCOPE_REC_HOOK_NFT as u8;
-const _: () = assert!(b::NFSCOPE_STACK_MAX as usize == crate::drops::STACK_DEPTH);
+/// Frames kept per record.
+pub(crate) const STACK_DEPTH: usize = b::NFSCOPE_STACK_MAX as usize;
 
 pub(crate) const NF_DROP: u32 = b::NF_DROP;
 

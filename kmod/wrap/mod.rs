@@ -13,6 +13,7 @@ pub(crate) mod lock_irq;
 pub(crate) mod net;
 pub(crate) mod netfilter;
 pub(crate) mod nfhooks;
+pub(crate) mod params;
 pub(crate) mod pernet;
 pub(crate) mod procfs;
 pub(crate) mod seqslot;

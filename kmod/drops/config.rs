@@ -4,20 +4,20 @@
 //! are sent, which drops they are for (filters), sampling, rate limit,
 //! stack depth and the packet bytes records carry. One module-wide
 //! configuration, read on every drop without a lock (a sequence counter
-//! over atomic words) and replaced whole by `NFSCOPE_CMD_DROP_SET_CONFIG`.
+//! over atomic words) and replaced whole by `NFSCOPE_CMD_DROP_SET_CONFIG`
+//! (whose attributes `control/drops.rs` reads and writes).
 
-use crate::drops::STACK_DEPTH;
-use crate::uapi;
-use crate::wrap::genetlink::{Reply, Request};
-use crate::wrap::symbols;
-use kernel::prelude::*;
-use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed, Release};
+use crate::uapi::{self, STACK_DEPTH};
+// `core` atomics, not the kernel crate's: `switches` is read for every
+// packet (the TOA switch) and every drop, and the kernel crate's atomics
+// are calls into C helpers where these are single instructions (as in
+// `wrap/seqslot.rs`). Only acquire/release pairs order the sequence
+// counter and the words; the file also builds on the host for its tests.
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::{AcqRel, Acquire, Relaxed, Release}};
 
-const AF_INET: u8 = 2;
-const AF_INET6: u8 = 10;
-const REASON_WORDS: usize = 4;
+pub(crate) const REASON_WORDS: usize = 4;
 /// Reasons a filter can name (core reasons; `SKB_DROP_REASON_MAX` in 7.2 is ~124).
-const REASON_BITS: u32 = 64 * REASON_WORDS as u32;
+pub(crate) const REASON_BITS: u32 = 64 * REASON_WORDS as u32;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Config {
@@ -78,7 +78,8 @@ pub(crate) struct Subject<'a> {
     pub(crate) hooknum: Option<u8>,
 }
 
-fn bit(map: &[u64; REASON_WORDS], reason: u32) -> bool {
+/// Whether `reason` is in the bitmap `map`.
+pub(crate) fn bit(map: &[u64; REASON_WORDS], reason: u32) -> bool {
     reason < REASON_BITS && map[(reason / 64) as usize] & (1 << (reason % 64)) != 0
 }
 
@@ -192,13 +193,13 @@ impl Switches {
 /// The current configuration: a sequence counter (odd while a writer
 /// stores) over the configuration's words.
 pub(crate) struct ConfigCell {
-    seq: Atomic<u32>,
-    words: [Atomic<u64>; Config::WORDS],
+    seq: AtomicU32,
+    words: [AtomicU64; Config::WORDS],
 }
 
 impl ConfigCell {
     pub(crate) fn new(config: Config) -> Self {
-        let cell = Self { seq: Atomic::new(0), words: [const { Atomic::new(0) }; Config::WORDS] };
+        let cell = Self { seq: AtomicU32::new(0), words: [const { AtomicU64::new(0) }; Config::WORDS] };
         cell.store(config);
         cell
     }
@@ -238,7 +239,7 @@ impl ConfigCell {
                 seq = self.seq.load(Relaxed);
                 continue;
             }
-            match self.seq.cmpxchg(seq, seq + 1, Full) {
+            match self.seq.compare_exchange(seq, seq + 1, AcqRel, Relaxed) {
                 Ok(_) => break,
                 Err(now) => seq = now,
             }
@@ -248,125 +249,4 @@ impl ConfigCell {
         }
         self.seq.store(seq + 2, Release);
     }
-}
-
-/// The reason named `name` (as the kernel names it), if it is a core reason.
-fn reason_by_name(name: &[u8]) -> Option<u32> {
-    let mut buf = [0u8; 64];
-    (0..symbols::drop_reason_max().min(REASON_BITS)).find(|&r| symbols::drop_reason_name(r, &mut buf) == name)
-}
-
-/// Parses a comma-separated list of reason names into a bitmap.
-fn parse_reasons(list: &[u8]) -> Option<[u64; REASON_WORDS]> {
-    let mut map = [0u64; REASON_WORDS];
-    for name in list.split(|&c| c == b',').map(|n| n.trim_ascii()).filter(|n| !n.is_empty()) {
-        let r = reason_by_name(name)?;
-        map[(r / 64) as usize] |= 1 << (r % 64);
-    }
-    Some(map)
-}
-
-/// A configuration from the request's attributes (absent: default). The
-/// policy has checked types; values are checked here, and a request with
-/// a bad value changes nothing.
-pub(crate) fn from_request(request: &Request<'_>) -> Result<Config> {
-    let mut c = Config::default();
-    if let Some(p) = request.attr_u32(uapi::A_PROBES) {
-        if p & !uapi::PROBE_ALL != 0 {
-            return Err(request.invalid_attr(uapi::A_PROBES, c"unknown probe bit"));
-        }
-        c.probes = p;
-    }
-    if let Some(r) = request.attr_u8(uapi::A_DROP_RECORDS) {
-        if r > 1 {
-            return Err(request.invalid_attr(uapi::A_DROP_RECORDS, c"records must be 0 or 1"));
-        }
-        c.records = r == 1;
-    }
-    c.netns = request.attr_u32(uapi::A_F_NETNS).unwrap_or(0);
-    c.l4proto = request.attr_u8(uapi::A_F_L4PROTO).unwrap_or(0);
-    c.port = request.attr_u16(uapi::A_F_PORT).unwrap_or(0);
-    if let Some(addr) = request.attr_bytes(uapi::A_ADDR) {
-        let (family, max) = match addr.len() {
-            4 => (AF_INET, 32),
-            16 => (AF_INET6, 128),
-            _ => return Err(request.invalid_attr(uapi::A_ADDR, c"an address is 4 or 16 bytes")),
-        };
-        let prefix = request.attr_u8(uapi::A_PREFIX_LEN).unwrap_or(max);
-        if prefix > max {
-            return Err(request.invalid_attr(uapi::A_PREFIX_LEN, c"prefix longer than the address"));
-        }
-        c.family = family;
-        c.prefix = prefix;
-        for (dst, src) in c.addr.iter_mut().zip(addr) {
-            *dst = *src;
-        }
-    } else if request.attr_u8(uapi::A_PREFIX_LEN).is_some() {
-        return Err(request.invalid_attr(uapi::A_PREFIX_LEN, c"a prefix length needs NFSCOPE_A_ADDR"));
-    }
-    if let Some(list) = request.attr_str(uapi::A_F_REASONS) {
-        c.reasons = parse_reasons(list).ok_or_else(|| request.invalid_attr(uapi::A_F_REASONS, c"unknown drop reason name"))?;
-    }
-    if let Some(list) = request.attr_str(uapi::A_F_REASONS_EXCLUDE) {
-        c.exclude =
-            parse_reasons(list).ok_or_else(|| request.invalid_attr(uapi::A_F_REASONS_EXCLUDE, c"unknown drop reason name"))?;
-    }
-    if let Some(h) = request.attr_u8(uapi::A_F_HOOK) {
-        if h > uapi::HOOK_FILTER_MAX {
-            return Err(request.invalid_attr(uapi::A_F_HOOK, c"unknown hook filter"));
-        }
-        c.hook = h;
-    }
-    c.sample = request.attr_u32(uapi::A_SAMPLE).unwrap_or(1).max(1);
-    c.rate = request.attr_u32(uapi::A_RATE).unwrap_or(0);
-    if let Some(d) = request.attr_u8(uapi::A_STACK_DEPTH) {
-        if d == 0 || d as usize > STACK_DEPTH {
-            return Err(request.invalid_attr(uapi::A_STACK_DEPTH, c"stack depth must be 1..16"));
-        }
-        c.depth = d;
-    }
-    if let Some(n) = request.attr_u16(uapi::A_SNAPLEN) {
-        if n as usize > uapi::SNAPLEN_MAX {
-            return Err(request.invalid_attr(uapi::A_SNAPLEN, c"snaplen must be 0..256"));
-        }
-        c.snaplen = n;
-    }
-    Ok(c)
-}
-
-fn put_reasons(reply: &mut Reply<'_>, kind: u32, map: &[u64; REASON_WORDS]) -> Result {
-    if map.iter().all(|&w| w == 0) {
-        return Ok(());
-    }
-    let mut list = KVec::new();
-    let mut buf = [0u8; 64];
-    for r in (0..REASON_BITS).filter(|&r| bit(map, r)) {
-        if !list.is_empty() {
-            list.push(b',', GFP_KERNEL)?;
-        }
-        list.extend_from_slice(symbols::drop_reason_name(r, &mut buf), GFP_KERNEL)?;
-    }
-    list.push(0, GFP_KERNEL)?;
-    reply.put_bytes(kind, &list)
-}
-
-/// Puts `c` as the attributes `from_request` reads.
-pub(crate) fn put(reply: &mut Reply<'_>, c: &Config) -> Result {
-    reply.put_u32(uapi::A_PROBES, c.probes)?;
-    reply.put_u8(uapi::A_DROP_RECORDS, u8::from(c.records))?;
-    reply.put_u32(uapi::A_F_NETNS, c.netns)?;
-    reply.put_u8(uapi::A_F_L4PROTO, c.l4proto)?;
-    reply.put_u16(uapi::A_F_PORT, c.port)?;
-    if c.family != 0 {
-        let len = if c.family == AF_INET6 { 16 } else { 4 };
-        reply.put_bytes(uapi::A_ADDR, &c.addr[..len])?;
-        reply.put_u8(uapi::A_PREFIX_LEN, c.prefix)?;
-    }
-    put_reasons(reply, uapi::A_F_REASONS, &c.reasons)?;
-    put_reasons(reply, uapi::A_F_REASONS_EXCLUDE, &c.exclude)?;
-    reply.put_u8(uapi::A_F_HOOK, c.hook)?;
-    reply.put_u32(uapi::A_SAMPLE, c.sample)?;
-    reply.put_u32(uapi::A_RATE, c.rate)?;
-    reply.put_u8(uapi::A_STACK_DEPTH, c.depth)?;
-    reply.put_u16(uapi::A_SNAPLEN, c.snaplen)
 }

@@ -28,11 +28,14 @@ use kernel::static_lock_class;
 pub(crate) use crate::headers::{AF_INET, AF_INET6};
 use crate::headers::{tcp_ip_headers, transport, IPPROTO_TCP};
 use crate::wrap::skb::Skb;
+
+mod trust;
+
+pub(crate) use trust::{default_trust, Cidr};
+use trust::MAX_TRUST;
 const TCP_CLOSE: i32 = 7;
 const TCP_FLAG_SYN: u8 = 0x02;
 const TCP_FLAG_ACK: u8 = 0x10;
-/// Most prefixes a trust list holds.
-pub(crate) const MAX_TRUST: usize = 64;
 
 /// A connection as the backend sees it.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -69,57 +72,6 @@ pub(crate) fn ip_addr(family: u16, bytes: &[u8; 16]) -> IpAddr {
     } else {
         IpAddr::from([bytes[0], bytes[1], bytes[2], bytes[3]])
     }
-}
-
-/// An address prefix.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Cidr {
-    pub(crate) family: u16,
-    pub(crate) addr: [u8; 16],
-    pub(crate) prefix: u8,
-}
-
-impl Cidr {
-    /// Builds a prefix from raw address bytes (4 or 16) and a length; host
-    /// bits must be zero.
-    pub(crate) fn new(addr: &[u8], prefix: u8) -> Result<Self, &'static CStr> {
-        let (family, max) = match addr.len() {
-            4 => (AF_INET, 32),
-            16 => (AF_INET6, 128),
-            _ => return Err(c"address must be 4 (IPv4) or 16 (IPv6) bytes"),
-        };
-        if prefix > max {
-            return Err(c"prefix length too long for the address family");
-        }
-        let mut a = [0u8; 16];
-        a[..addr.len()].copy_from_slice(addr);
-        let c = Self { family, addr: a, prefix };
-        if (0..addr.len()).any(|i| a[i] & !mask_byte(prefix, i) != 0) {
-            return Err(c"address has bits set past the prefix length");
-        }
-        Ok(c)
-    }
-
-    pub(crate) fn contains(&self, family: u16, addr: &[u8; 16]) -> bool {
-        family == self.family && (0..16).all(|i| (addr[i] ^ self.addr[i]) & mask_byte(self.prefix, i) == 0)
-    }
-
-    /// Parses `a.b.c.d/n` or `x::y/n` (a bare address is a host prefix).
-    pub(crate) fn parse(s: &str) -> Option<Self> {
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a, Some(p.parse::<u8>().ok()?)),
-            None => (s, None),
-        };
-        match addr.parse::<IpAddr>().ok()? {
-            IpAddr::V4(a) => Self::new(&a.octets(), prefix.unwrap_or(32)).ok(),
-            IpAddr::V6(a) => Self::new(&a.octets(), prefix.unwrap_or(128)).ok(),
-        }
-    }
-}
-
-fn mask_byte(prefix: u8, i: usize) -> u8 {
-    let bits = (prefix as usize).saturating_sub(i * 8).min(8);
-    if bits == 0 { 0 } else { 0xffu8 << (8 - bits) }
 }
 
 /// TOA counters; indexes are the UAPI's `enum nfscope_toa_stat`.
