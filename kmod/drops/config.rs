@@ -20,6 +20,7 @@ pub(crate) const REASON_WORDS: usize = 4;
 pub(crate) const REASON_BITS: u32 = 64 * REASON_WORDS as u32;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug))] // the host tests (kmod/host/)
 pub(crate) struct Config {
     pub(crate) probes: u32,
     pub(crate) records: bool,

@@ -13,6 +13,7 @@ pub(crate) const MAX_TRUST: usize = 64;
 
 /// An address prefix.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug))] // the host tests (kmod/host/)
 pub(crate) struct Cidr {
     pub(crate) family: u16,
     pub(crate) addr: [u8; 16],
