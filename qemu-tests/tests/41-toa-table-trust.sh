@@ -17,7 +17,7 @@ be() { ip netns exec be "$NFSCOPE_BIN" "$@"; }
 ip netns exec be tcpdump -i vbe -U -n -w "$NFSCOPE_OUT/toa.pcap" tcp 2>"$NFSCOPE_OUT/tcpdump.log" &
 dump_pid=$!
 trap 'kill $dump_pid 2>/dev/null || true' EXIT
-sleep 1
+wait_ready $dump_pid "$NFSCOPE_OUT/tcpdump.log" "listening on" tcpdump
 
 step "toa list shows the open connection with its client, and not after close"
 r=$(toa_conn --src 198.18.2.1 --dst 198.18.2.2 --port 9001 --syn-opt $T200 \

@@ -40,12 +40,10 @@ nfscope trace restore
 step "one storm, two observers: the module's drop probe and BPF kfree-skb"
 # Both watch UDP drops of namespace b only, so drops elsewhere cannot
 # differ between their start times.
-timeout 300 "$NFSCOPE_BIN" drops watch --json --kind drop --netns b --proto udp --stack-depth 2 \
-	>"$NFSCOPE_OUT/module.json" 2>"$NFSCOPE_OUT/module.err" &
-module_pid=$!
+drops_watch "$NFSCOPE_OUT/module.json" --json --kind drop --netns b --proto udp --stack-depth 2
+module_pid=$watch_pid
 trace_watch "$NFSCOPE_OUT/bpf.json" kfree-skb --json --netns b --proto udp --stack 2
 bpf_pid=$watch_pid
-sleep 1
 # Paced (bursts of 100) so that the module's per-CPU buffers keep up.
 ip netns exec a "$PY" -c 'import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -64,9 +62,9 @@ for _ in $(seq 120); do
 	(($(drops_in "$NFSCOPE_OUT/module.json") >= expected && $(drops_in "$NFSCOPE_OUT/bpf.json") >= expected)) && break
 	sleep 1
 done
-sleep 1
+wait_records_sent
 kill -INT "$module_pid" "$bpf_pid"
-wait "$module_pid" || fail "drops watch: $(cat "$NFSCOPE_OUT/module.err")"
+wait "$module_pid" || fail "drops watch: $(cat "$NFSCOPE_OUT/module.json.err")"
 wait "$bpf_pid" || fail "trace watch: $(cat "$NFSCOPE_OUT/bpf.json.err")"
 
 per_reason() {

@@ -7,7 +7,8 @@
 //!
 //! Compiled here: the drop monitor's configuration, filters and its
 //! lock-free cell (`drops/config.rs`), the UAPI's Rust names (`uapi.rs`)
-//! and the TOA trust list's prefixes (`toa/trust.rs`).
+//! the TOA trust list's prefixes (`toa/trust.rs`) and the module's
+//! heapsort (`sort.rs`).
 
 #![allow(dead_code)]
 
@@ -57,6 +58,9 @@ pub mod drop_config;
 
 #[path = "../../toa/trust.rs"]
 pub mod trust;
+
+#[path = "../../sort.rs"]
+pub mod sort;
 
 #[cfg(test)]
 mod tests;

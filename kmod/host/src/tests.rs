@@ -4,6 +4,7 @@
 
 use crate::drop_config::{bit, Config, ConfigCell, Subject, REASON_BITS, REASON_WORDS};
 use crate::headers::{AF_INET, AF_INET6};
+use crate::sort::sort_by_key;
 use crate::trust::{default_trust, Cidr, MAX_TRUST};
 use crate::uapi;
 use crate::wrap::params::set_toa_trust;
@@ -101,6 +102,21 @@ proptest! {
         prop_assert_eq!(c.contains(AF_INET6, &addr), u128_prefix_match(&addr, &net, prefix));
         prop_assert!(c.contains(AF_INET6, &net));
         prop_assert!(!c.contains(AF_INET, &net));
+    }
+
+    /// The module's heapsort orders by key as the standard sort does, and
+    /// keeps every element.
+    #[test]
+    fn heapsort_sorts_by_key(v in proptest::collection::vec((any::<u8>(), any::<u16>()), 0..200)) {
+        let mut ours = v.clone();
+        sort_by_key(&mut ours, |&(k, _)| std::cmp::Reverse(k));
+        let mut want = v.clone();
+        want.sort_by_key(|&(k, _)| std::cmp::Reverse(k));
+        prop_assert_eq!(ours.iter().map(|e| e.0).collect::<Vec<_>>(), want.iter().map(|e| e.0).collect::<Vec<_>>());
+        let (mut a, mut b) = (ours, v);
+        a.sort();
+        b.sort();
+        prop_assert_eq!(a, b);
     }
 
     /// Reason bitmaps: a set bit is found, others are not, out of range never.
