@@ -14,10 +14,9 @@ use crate::wrap::pernet::PernetId;
 use crate::wrap::procfs::ProcDir;
 use crate::wrap::sock::SockTuple;
 use crate::wrap::tracepoint::SockStateHook;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering::{self, Relaxed}};
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::sync::SetOnce;
+use crate::wrap::compat::SetOnce;
 
 /// Module-wide settings new namespaces start from (module parameters).
 pub(crate) struct Defaults {
@@ -26,11 +25,11 @@ pub(crate) struct Defaults {
     pub(crate) toa_capacity: u32,
 }
 
-static DEFAULT_HOOKS_ENABLED: Atomic<bool> = Atomic::new(true);
-static HOOK_PRIORITY: Atomic<i32> = Atomic::new(i32::MIN);
-static TOA_CAPACITY: Atomic<u32> = Atomic::new(65536);
+static DEFAULT_HOOKS_ENABLED: AtomicBool = AtomicBool::new(true);
+static HOOK_PRIORITY: AtomicI32 = AtomicI32::new(i32::MIN);
+static TOA_CAPACITY: AtomicU32 = AtomicU32::new(65536);
 /// Namespaces that currently have a [`NetnsState`].
-static NETNS_COUNT: Atomic<u32> = Atomic::new(0);
+static NETNS_COUNT: AtomicU32 = AtomicU32::new(0);
 static NETNS_ID: PernetId = PernetId::new();
 
 /// Sets the defaults; called once, before the per-namespace state is registered.
@@ -96,7 +95,7 @@ impl NetnsState {
         // Checked at module load, so this only fails on allocation.
         let trust = default_trust().map_err(|_| EINVAL)?;
         let toa = ToaState::new(&trust, TOA_CAPACITY.load(Relaxed) as usize)?;
-        NETNS_COUNT.add(1, Relaxed);
+        NETNS_COUNT.fetch_add(1, Relaxed);
         Ok(Self {
             hooks: SetOnce::new(),
             proc: SetOnce::new(),

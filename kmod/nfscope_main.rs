@@ -7,6 +7,7 @@
 //! (the generic netlink commands), `proc/` (the procfs text); `wrap/` holds
 //! the safe wrappers of C facilities.
 
+use core::ffi::CStr;
 use kernel::prelude::*;
 
 mod bindings;
@@ -37,30 +38,13 @@ use wrap::tracepoint::{probe_inet_sock_set_state, probe_kfree_skb, probe_tcp_sen
 /// The module's version, reported over netlink and in procfs.
 pub(crate) const MODULE_VERSION: &CStr = c"0.1.0";
 
+// The parameters and the author line are declared in the C shim (see
+// `wrap::params`), so that this block is the same on every kernel line.
 module! {
     type: Nfscope,
     name: "nfscope",
-    authors: ["nfscope developers"],
     description: "nfscope: packet drop attribution and TOA client addresses",
     license: "GPL",
-    params: {
-        enable: u8 {
-            default: 1,
-            description: "Hooks do their work in new network namespaces (0 or 1; runtime: nfscope config)",
-        },
-        hook_priority: i32 {
-            default: -2147483648,
-            description: "Netfilter priority of nfscope's hooks (default NF_IP_PRI_FIRST)",
-        },
-        drop_ring_records: u32 {
-            default: 4096,
-            description: "Drop records buffered per CPU between drains (16..1048576; a full buffer loses records, counted)",
-        },
-        toa_table_size: u32 {
-            default: 65536,
-            description: "Most TOA entries kept per netns; when full the smallest key is evicted",
-        },
-    },
 }
 
 struct Nfscope {
@@ -82,7 +66,8 @@ struct Nfscope {
 
 impl kernel::Module for Nfscope {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let enable = *module_parameters::enable.value();
+        let params = wrap::params::get();
+        let enable = params.enable;
         if enable > 1 {
             pr_err!("enable={} is invalid: use 0 or 1\n", enable);
             return Err(EINVAL);
@@ -91,17 +76,17 @@ impl kernel::Module for Nfscope {
             pr_err!("toa_trust: '{}' is not an address or prefix (or more than 64 given)\n", item);
             return Err(EINVAL);
         }
-        let toa_capacity = *module_parameters::toa_table_size.value();
+        let toa_capacity = params.toa_table_size;
         if toa_capacity == 0 {
             pr_err!("toa_table_size must be at least 1\n");
             return Err(EINVAL);
         }
         netns::set_defaults(Defaults {
             hooks_enabled: enable == 1,
-            hook_priority: *module_parameters::hook_priority.value(),
+            hook_priority: params.hook_priority,
             toa_capacity,
         });
-        let ring_records = *module_parameters::drop_ring_records.value();
+        let ring_records = params.drop_ring_records;
         if !(16..=1 << 20).contains(&ring_records) {
             pr_err!("drop_ring_records={} is invalid: use 16..1048576\n", ring_records);
             return Err(EINVAL);

@@ -4,32 +4,35 @@
 # (+ the flavour's own fragment), then olddefconfig, then a check that every
 # fragment option survived.
 #
-#   scripts/build-kernel.sh [FLAVOUR]     FLAVOUR: main (default) or debug
+#   scripts/build-kernel.sh [KERNEL]     KERNEL: main (default), debug or 6.12
 #
-# main:  the test kernel every scenario runs on.
+# main:  Linux 7.2, the main line: the test kernel every scenario runs on.
 # debug: the same source and base fragment plus scripts/kconfig/nfscope-debug.config
 #        (KASAN, KFENCE, lockdep, kmemleak, UBSAN, debug objects, full preemption).
-# FLAVOUR may also come from NFSCOPE_KERNEL. Each build goes to
+# 6.12:  Linux 6.12 LTS, the second line, with the base fragment.
+# KERNEL may also come from NFSCOPE_KERNEL; "7.2" names main. Each build goes to
 # $NFSCOPE_CACHE/kernel/<debian version>[-<flavour>]-<config hash>, reused when
 # present. Prints the build directory (KDIR) on stdout as its last line.
 source "$(dirname "$0")/common.sh"
 
 flavour=${1:-${NFSCOPE_KERNEL:-main}}
 fragments=("$NFSCOPE_ROOT/scripts/kconfig/nfscope.config")
+line=7.2
 case "$flavour" in
-main) suffix= ;;
+main | 7.2) flavour=main suffix= ;;
+6.12) line=6.12 suffix= ;;
 debug)
 	suffix=-debug
 	fragments+=("$NFSCOPE_ROOT/scripts/kconfig/nfscope-debug.config")
 	# Linux 7.2's RUST depends on `!KASAN || CC_IS_CLANG`.
 	KERNEL_CC=clang
 	;;
-*) die "unknown kernel flavour '$flavour' (main or debug)" ;;
+*) die "unknown kernel '$flavour' (main, debug or 6.12)" ;;
 esac
 
-"$NFSCOPE_ROOT/scripts/fetch-kernel-source.sh" >&2
-version=$(cat "$NFSCOPE_CACHE/src/current")
-src=$NFSCOPE_CACHE/src/$version/linux-source-7.2
+"$NFSCOPE_ROOT/scripts/fetch-kernel-source.sh" "$line" >&2
+version=$(cat "$NFSCOPE_CACHE/src/current-$line")
+src=$NFSCOPE_CACHE/src/$version/linux-source-$line
 
 # The key covers everything that decides the kernel image: the fragments, the
 # toolchain, and how this script configures.

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The test command: install what is missing, build the test kernels (main and
-# debug, cached), the module for each (clippy-clean) and the CLI, run the host
-# tests, then every VM scenario on the main kernel and the core set on the
+# The test command: install what is missing, build the test kernels (cached):
+# main (Linux 7.2), debug (7.2 with KASAN, lockdep, ...) and 6.12 (the LTS
+# line), the module for each (clippy-clean) and the CLI, run the host tests,
+# then every VM scenario on the main and 6.12 kernels and the core set on the
 # debug kernel (scripts/vm-test.sh says which). Any failure fails the run.
 source "$(dirname "$0")/common.sh"
 cd "$NFSCOPE_ROOT"
 start=$SECONDS
 
 "$NFSCOPE_ROOT/scripts/install-deps.sh"
-# Every test kernel flavour: main (all scenarios) and debug (KASAN, KFENCE,
+# Every test kernel: main and 6.12 (all scenarios), debug (KASAN, KFENCE,
 # lockdep, kmemleak, UBSAN, debug objects; NFSCOPE_DEBUG_TESTS scenarios).
-kernels=${NFSCOPE_KERNELS:-main debug}
+kernels=${NFSCOPE_KERNELS:-main debug 6.12}
 mkdir -p "$NFSCOPE_ROOT/out"
 for flavour in $kernels; do
 	KDIR=$("$NFSCOPE_ROOT/scripts/build-kernel.sh" "$flavour" | tail -n1)

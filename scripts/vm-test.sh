@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Run the VM scenarios in qemu-tests/tests (or those named) on every test
-# kernel flavour in NFSCOPE_KERNELS (default "main"; "main debug" adds the
-# debug kernel: KASAN, lockdep, kmemleak, ...). Logs: out/vm/<flavour>/<name>/.
+# kernel in NFSCOPE_KERNELS (default "main"; "main debug 6.12" adds the debug
+# kernel, KASAN, lockdep, kmemleak, ..., and the 6.12 LTS line; see
+# scripts/build-kernel.sh). Logs: out/vm/<kernel>/<name>/.
 #
 # On the main kernel each scenario gets a fresh VM, so one scenario's damage
 # cannot hide in another's. The debug kernel takes minutes to boot under
@@ -34,7 +35,7 @@ if (($#)); then mapfile -t tests < <(realpath -e "$@"); else tests=("$NFSCOPE_RO
 jobs=${NFSCOPE_VM_JOBS:-$(( $(nproc) >= 2 ? 2 : 1 ))}
 export NFSCOPE_VM_CPUS=${NFSCOPE_VM_CPUS:-$(( $(nproc) / jobs > 0 ? $(nproc) / jobs : 1 ))}
 # How much slower than the main kernel a flavour runs under TCG.
-declare -A slowdown=([main]=1 [debug]=4)
+declare -A slowdown=([main]=1 [debug]=4 [6.12]=1)
 results=$NFSCOPE_ROOT/out/vm/results
 mkdir -p "$NFSCOPE_ROOT/out/vm"
 : >"$results"

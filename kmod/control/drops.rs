@@ -119,8 +119,9 @@ fn reason_by_name(name: &[u8]) -> Option<u32> {
 /// Parses a comma-separated list of reason names into a bitmap.
 fn parse_reasons(list: &[u8]) -> Option<[u64; REASON_WORDS]> {
     let mut map = [0u64; REASON_WORDS];
-    for name in list.split(|&c| c == b',').map(|n| n.trim_ascii()).filter(|n| !n.is_empty()) {
-        let r = reason_by_name(name)?;
+    let list = core::str::from_utf8(list).ok()?;
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let r = reason_by_name(name.as_bytes())?;
         map[(r / 64) as usize] |= 1 << (r % 64);
     }
     Some(map)

@@ -4,6 +4,7 @@
 //! their packet bytes, as many as fit.
 
 use crate::uapi;
+use crate::wrap::compat;
 use crate::wrap::genetlink::Event;
 use kernel::prelude::*;
 
@@ -29,7 +30,7 @@ pub(crate) fn put_counts(ev: &mut Event, lost: u64, suppressed: u64) -> Result {
 pub(crate) fn put_record(ev: &mut Event, r: &uapi::Record, packet: &[u8]) -> Result {
     let need = attr_size(core::mem::size_of::<uapi::Record>()) + if packet.is_empty() { 0 } else { attr_size(packet.len()) };
     if ev.room() < need {
-        return Err(EMSGSIZE);
+        return Err(compat::emsgsize());
     }
     ev.put_record(uapi::A_RECORD, r)?;
     if !packet.is_empty() {

@@ -9,7 +9,7 @@ use crate::uapi;
 use crate::wrap::genetlink::{Dump, Message, Request};
 use core::net::IpAddr;
 use kernel::prelude::*;
-use kernel::time::{Instant, Monotonic};
+use crate::wrap::context;
 
 fn put_addr(m: &mut Message, kind: u32, addr: IpAddr) -> Result {
     match addr {
@@ -18,7 +18,7 @@ fn put_addr(m: &mut Message, kind: u32, addr: IpAddr) -> Result {
     }
 }
 
-fn put_toa_entry(m: &mut Message, k: &ConnKey, e: &Entry, now: Instant<Monotonic>) -> Result {
+fn put_toa_entry(m: &mut Message, k: &ConnKey, e: &Entry, now_ns: u64) -> Result {
     let nest = m.nest_start(uapi::A_TOA_ENTRY)?;
     m.put_bytes(uapi::TOA_A_SADDR, &k.peer[..k.addr_len()])?;
     m.put_u16(uapi::TOA_A_SPORT, k.peer_port)?;
@@ -41,8 +41,7 @@ fn put_toa_entry(m: &mut Message, k: &ConnKey, e: &Entry, now: Instant<Monotonic
     m.put_u8(uapi::TOA_A_KIND, t.kind)?;
     m.put_u8(uapi::TOA_A_LEN, t.len)?;
     m.put_u8(uapi::TOA_A_LAYOUT, t.layout as u8)?;
-    let age = (now - e.created).as_millis().max(0) as u64;
-    m.put_u64(uapi::TOA_A_AGE_MS, age, uapi::TOA_A_PAD)?;
+    m.put_u64(uapi::TOA_A_AGE_MS, e.age_ms(now_ns), uapi::TOA_A_PAD)?;
     m.nest_end(nest);
     Ok(())
 }
@@ -51,8 +50,8 @@ fn put_toa_entry(m: &mut Message, k: &ConnKey, e: &Entry, now: Instant<Monotonic
 /// removed between rounds may shift the order: a dump is a best-effort view.
 pub(super) fn dump(state: &NetnsState, dump: &mut Dump<'_>) -> Result {
     let skip = dump.cursor() as usize;
-    let now = Instant::<Monotonic>::now();
-    let sent = state.toa.for_each_entry(skip, |k, e| dump.add(|m| put_toa_entry(m, k, e, now)));
+    let now_ns = context::mono_ns();
+    let sent = state.toa.for_each_entry(skip, |k, e| dump.add(|m| put_toa_entry(m, k, e, now_ns)));
     dump.set_cursor((skip + sent) as u64);
     Ok(())
 }

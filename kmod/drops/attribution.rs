@@ -33,9 +33,9 @@ use crate::wrap::seqslot::{Read, SeqRing};
 use crate::wrap::skb::DROP_REASON_NETFILTER_DROP;
 use crate::wrap::symbols;
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Relaxed};
+use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use kernel::sync::{new_mutex, Mutex};
-use kernel::transmute::FromBytes;
+use crate::wrap::compat::FromBytes;
 
 /// Hook calls remembered per CPU (the oldest is pushed out). A drop comes
 /// right after its hook's call, with at most the calls of what that hook
@@ -96,7 +96,11 @@ fn take(calls: &CpuHooks, skb: usize, since: u64) -> Option<Entered> {
     let mut newest: Option<Read<Entered>> = None;
     for read in calls.reads(skb) {
         calls.take(&read);
-        if newest.is_none_or(|n| read.order > n.order) {
+        let newer = match &newest {
+            Some(n) => read.order > n.order,
+            None => true,
+        };
+        if newer {
             newest = Some(read);
         }
     }
@@ -108,7 +112,7 @@ pub(crate) struct HookTracker {
     // Dropped first: the probes write into `cpus`.
     probes: Pin<KBox<Mutex<Probes>>>,
     cpus: KVec<KBox<CpuHooks>>,
-    enabled: Atomic<bool>,
+    enabled: AtomicBool,
     /// `nf_hook_slow`'s code: a drop freed there is a hook's verdict.
     hook_slow: core::ops::Range<u64>,
 }
@@ -139,7 +143,7 @@ impl HookTracker {
         Ok(Self {
             probes: KBox::pin_init(new_mutex!(Probes::default()), GFP_KERNEL)?,
             cpus,
-            enabled: Atomic::new(enabled),
+            enabled: AtomicBool::new(enabled),
             hook_slow: symbols::function_range(nfhooks::hook_slow_addr()),
         })
     }

@@ -44,7 +44,7 @@ use attribution::HookTracker;
 use config::{ConfigCell, Switches};
 use kernel::prelude::*;
 use kernel::static_lock_class;
-use kernel::sync::atomic::{Atomic, Relaxed};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::{self, Relaxed}};
 use record::{copy_packet, describe, put_drop, rst_record, Seen};
 use ring::{CpuState, Outcome, Ring};
 use summary::SumKey;
@@ -71,22 +71,25 @@ pub(crate) struct DropMonitor {
     pub(crate) hooks: HookTracker,
     cpus: KVec<Pin<KBox<SpinLockIrq<CpuState>>>>,
     pub(crate) config: ConfigCell,
-    stats: [Atomic<u64>; uapi::DSTAT_COUNT],
-    last_rescan: Atomic<u64>,
+    stats: [AtomicU64; uapi::DSTAT_COUNT],
+    last_rescan: AtomicU64,
 }
 
 /// The monitor, for netlink requests and proc files (set once in `init`).
-static MONITOR: Atomic<usize> = Atomic::new(0);
+static MONITOR: AtomicUsize = AtomicUsize::new(0);
 
 /// Whether the TOA probe is on (the module-wide probe set; on until the
 /// monitor exists).
 pub(crate) fn toa_probe_on() -> bool {
-    monitor().is_none_or(|m| m.config.switches().probe_on(uapi::PROBE_TOA))
+    match monitor() {
+        Some(m) => m.config.switches().probe_on(uapi::PROBE_TOA),
+        None => true,
+    }
 }
 
 /// The drop monitor, once the module created it.
 pub(crate) fn monitor() -> Option<&'static DropMonitor> {
-    let ptr = MONITOR.load(kernel::sync::atomic::Acquire) as *const DropMonitor;
+    let ptr = MONITOR.load(Ordering::Acquire) as *const DropMonitor;
     // SAFETY: `publish` stored the address of the pinned monitor, which the
     // module drops last, after the netlink family, the per-namespace proc
     // files and all probes (the only callers) are gone.
@@ -101,14 +104,15 @@ impl DropMonitor {
         let mut cpus = KVec::with_capacity(cpus_n, GFP_KERNEL)?;
         for _ in 0..cpus_n {
             let state = CpuState::new(ring_records, SUM_SLOTS)?;
-            cpus.push(KBox::pin_init(SpinLockIrq::new(state, c"nfscope_drops", static_lock_class!()), GFP_KERNEL)?, GFP_KERNEL)?;
+            // `c_str!`: the kernel crate's `CStr`, which `Lock::new` takes, on every line.
+            cpus.push(KBox::pin_init(SpinLockIrq::new(state, kernel::c_str!("nfscope_drops"), static_lock_class!()), GFP_KERNEL)?, GFP_KERNEL)?;
         }
         Ok(Self {
             hooks: HookTracker::new(config.probe_on(uapi::PROBE_HOOKS))?,
             cpus,
             config: ConfigCell::new(config),
-            stats: [const { Atomic::new(0) }; uapi::DSTAT_COUNT],
-            last_rescan: Atomic::new(0),
+            stats: [const { AtomicU64::new(0) }; uapi::DSTAT_COUNT],
+            last_rescan: AtomicU64::new(0),
         })
     }
 
@@ -118,7 +122,7 @@ impl DropMonitor {
     ///
     /// `self` must be pinned and outlive every caller of [`monitor`].
     pub(crate) unsafe fn publish(&self) {
-        MONITOR.store(core::ptr::from_ref(self) as usize, kernel::sync::atomic::Release);
+        MONITOR.store(core::ptr::from_ref(self) as usize, Ordering::Release);
     }
 
     /// Counters (`enum nfscope_drop_stat`), hook probe figures included.
@@ -177,7 +181,7 @@ impl DropMonitor {
 
 impl DropMonitor {
     fn count(&self, stat: usize) {
-        self.stats[stat].add(1, Relaxed);
+        self.stats[stat].fetch_add(1, Relaxed);
     }
 
     /// Counts what became of a drop or reset (after the CPU's state is
@@ -344,7 +348,7 @@ impl DropMonitor {
             }
             match ev.send() {
                 Ok(()) => {
-                    self.stats[uapi::DSTAT_SENT].add(records, Relaxed);
+                    self.stats[uapi::DSTAT_SENT].fetch_add(records, Relaxed);
                     (lost, suppressed) = (0, 0);
                 }
                 // Nobody listens any more: nobody to report to.
@@ -354,7 +358,7 @@ impl DropMonitor {
                 // pending for the next message, sent on the next pass (the
                 // listener needs time to read).
                 Err(_) => {
-                    self.stats[uapi::DSTAT_LOST_SEND].add(records, Relaxed);
+                    self.stats[uapi::DSTAT_LOST_SEND].fetch_add(records, Relaxed);
                     lost += records;
                     break;
                 }

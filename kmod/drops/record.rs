@@ -15,7 +15,7 @@ use crate::wrap::skb::Skb;
 use crate::wrap::sock::SockTuple;
 use crate::wrap::tracepoint::SkbPlace;
 use crate::wrap::{context, symbols};
-use kernel::sync::atomic::{Atomic, Relaxed};
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 /// The hook a drop is attributed to, as recorded.
 #[derive(Clone, Copy)]
@@ -235,7 +235,7 @@ pub(super) fn rst_record(sock: Option<&SockTuple>, skb: Option<&Skb>, reason: u3
 
 /// Frames [`save_drop_stack`] skips: its own and the
 /// tracepoint's, found by the last whole walk (0: none yet).
-static DROP_STACK_SKIP: Atomic<u32> = Atomic::new(0);
+static DROP_STACK_SKIP: AtomicU32 = AtomicU32::new(0);
 
 /// A reset's frames without the tracepoint's glue (`__do_trace_*`,
 /// `__traceiter_*`, out of line in 7.x): the first is its location.

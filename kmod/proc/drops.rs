@@ -11,15 +11,14 @@ use crate::wrap::nfhooks::OPS_NFTABLES;
 use crate::wrap::procfs::ProcShow;
 use crate::wrap::symbols;
 use core::fmt;
-use kernel::seq_file::SeqFile;
-use kernel::seq_print;
+use crate::wrap::compat::{self, seq_print, SeqFile};
 
 pub(crate) struct DropsFile;
 
 struct Line<'a>(SumView<'a>);
 
 /// `reason location [hook]`.
-impl kernel::fmt::Display for Line<'_> {
+impl compat::Display for Line<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = &self.0;
         let mut buf = [0u8; 128];

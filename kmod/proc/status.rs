@@ -7,8 +7,7 @@ use crate::counters::{family_name, hook_name};
 use crate::netns::{netns_count, NetnsState};
 use crate::wrap::procfs::ProcShow;
 use crate::{uapi, MODULE_VERSION};
-use kernel::seq_file::SeqFile;
-use kernel::seq_print;
+use crate::wrap::compat::{seq_print, SeqFile};
 
 pub(crate) struct StatusFile;
 

@@ -5,11 +5,10 @@
 use crate::netns::NetnsState;
 use crate::toa::{ip_addr, STAT_NAMES};
 use crate::wrap::procfs::ProcShow;
-use kernel::seq_file::SeqFile;
-use kernel::seq_print;
+use crate::wrap::compat::{self, seq_print, SeqFile};
 use core::fmt::{self, Write};
 use core::net::IpAddr;
-use kernel::time::{Instant, Monotonic};
+use crate::wrap::context;
 
 /// One line per connection: as the backend sees it, then what the TOA said.
 pub(crate) struct ToaFile;
@@ -19,10 +18,10 @@ impl ProcShow for ToaFile {
 
     fn show(state: &NetnsState, m: &SeqFile) {
         seq_print!(m, "{:<46} {:<46} {:<46} {:<8} {:>9}\n", "peer", "local", "client", "kind/len", "age_ms");
-        let now = Instant::<Monotonic>::now();
+        let now_ns = context::mono_ns();
         state.toa.for_each_entry(0, |k, e| {
             let t = &e.toa;
-            let age = (now - e.created).as_millis();
+            let age = e.age_ms(now_ns);
             let peer = ip_addr(k.family, &k.peer);
             let local = ip_addr(k.family, &k.local);
             // Fixed-width columns from pre-formatted address:port strings.
@@ -37,7 +36,7 @@ impl ProcShow for ToaFile {
 /// padded like a string.
 struct Endpoint(IpAddr, Option<u16>);
 
-impl kernel::fmt::Display for Endpoint {
+impl compat::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut buf = StackBuf { bytes: [0; 64], len: 0 };
         match (self.0, self.1) {

@@ -5,6 +5,7 @@
  * are declared here because the kernel builds them with macros (NLA_POLICY_*).
  */
 #include <linux/bitfield.h>
+#include <linux/delay.h>
 #include <linux/fprobe.h>
 #include <linux/sched.h>
 #include <linux/timekeeping.h>
@@ -150,12 +151,20 @@ void nfscope_tracepoint_synchronize_unregister(void)
 	tracepoint_synchronize_unregister();
 }
 
-void nfscope_hook_args(struct ftrace_regs *fregs, struct nfscope_hook_args *a)
-{
-	const struct nf_hook_state *state = (void *)ftrace_regs_get_argument(fregs, 2);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#define nfscope_regs_arg(regs, n) ftrace_regs_get_argument(regs, n)
+#define nfscope_regs_ret(regs) ftrace_regs_get_return_value(regs)
+#else
+#define nfscope_regs_arg(regs, n) regs_get_kernel_argument(regs, n)
+#define nfscope_regs_ret(regs) regs_return_value(regs)
+#endif
 
-	a->priv = ftrace_regs_get_argument(fregs, 0);
-	a->skb = ftrace_regs_get_argument(fregs, 1);
+void nfscope_hook_args(nfscope_fprobe_regs *fregs, struct nfscope_hook_args *a)
+{
+	const struct nf_hook_state *state = (void *)nfscope_regs_arg(fregs, 2);
+
+	a->priv = nfscope_regs_arg(fregs, 0);
+	a->skb = nfscope_regs_arg(fregs, 1);
 	a->net = state->net;
 	a->pf = state->pf;
 	a->hooknum = state->hook;
@@ -283,14 +292,19 @@ u64 nfscope_fprobe_nmissed(const struct fprobe *fp)
 	return READ_ONCE(fp->nmissed);
 }
 
-u64 nfscope_fregs_arg(struct ftrace_regs *fregs, u32 n)
+u64 nfscope_fregs_arg(nfscope_fprobe_regs *fregs, u32 n)
 {
-	return ftrace_regs_get_argument(fregs, n);
+	return nfscope_regs_arg(fregs, n);
 }
 
-s64 nfscope_fregs_return_value(struct ftrace_regs *fregs)
+s64 nfscope_fregs_return_value(nfscope_fprobe_regs *fregs)
 {
-	return ftrace_regs_get_return_value(fregs);
+	return nfscope_regs_ret(fregs);
+}
+
+void nfscope_fsleep(u32 usecs)
+{
+	fsleep(usecs);
 }
 
 unsigned long nfscope_spin_lock_irqsave(spinlock_t *lock)
@@ -481,13 +495,41 @@ void nfscope_drain_cancel_sync(void)
 	cancel_delayed_work_sync(&nfscope_drain_work);
 }
 
+/*
+ * Module parameters and the author line: C macros, the same on every kernel
+ * line (Linux 6.12's Rust `module!` has neither `params` nor `authors`).
+ * Rust checks the values at load (wrap/params.rs, nfscope_main.rs).
+ */
+MODULE_AUTHOR("nfscope developers");
+
+static unsigned char nfscope_enable = 1;
+module_param_named(enable, nfscope_enable, byte, 0444);
+MODULE_PARM_DESC(enable, "Hooks do their work in new network namespaces (0 or 1; runtime: nfscope config)");
+
+static int nfscope_hook_priority = INT_MIN;
+module_param_named(hook_priority, nfscope_hook_priority, int, 0444);
+MODULE_PARM_DESC(hook_priority, "Netfilter priority of nfscope's hooks (default NF_IP_PRI_FIRST)");
+
+static unsigned int nfscope_drop_ring_records = 4096;
+module_param_named(drop_ring_records, nfscope_drop_ring_records, uint, 0444);
+MODULE_PARM_DESC(drop_ring_records,
+		 "Drop records buffered per CPU between drains (16..1048576; a full buffer loses records, counted)");
+
+static unsigned int nfscope_toa_table_size = 65536;
+module_param_named(toa_table_size, nfscope_toa_table_size, uint, 0444);
+MODULE_PARM_DESC(toa_table_size, "Most TOA entries kept per netns; when full the smallest key is evicted");
+
 static char nfscope_toa_trust[1024];
 module_param_string(toa_trust, nfscope_toa_trust, sizeof(nfscope_toa_trust), 0444);
 MODULE_PARM_DESC(toa_trust, "Trusted TOA senders in every netns: comma-separated CIDRs (empty: trust all)");
 
-const char *nfscope_param_toa_trust(void)
+void nfscope_params(struct nfscope_params *p)
 {
-	return nfscope_toa_trust;
+	p->enable = nfscope_enable;
+	p->hook_priority = nfscope_hook_priority;
+	p->drop_ring_records = nfscope_drop_ring_records;
+	p->toa_table_size = nfscope_toa_table_size;
+	p->toa_trust = nfscope_toa_trust;
 }
 
 static const struct nla_policy nfscope_policy[NFSCOPE_A_MAX + 1] = {

@@ -12,6 +12,7 @@
 
 #include <linux/spinlock_types.h>
 #include <linux/types.h>
+#include <linux/version.h>
 
 struct net;
 struct sk_buff;
@@ -63,11 +64,21 @@ struct tracepoint;
 struct tracepoint *nfscope_tracepoint_find(const char *name);
 void nfscope_tracepoint_synchronize_unregister(void);
 
-/* fprobes: a probed call's argument n and return value, the missed count */
+/*
+ * fprobes: a probed call's argument n and return value, the missed count.
+ * Handlers get the call's registers as struct ftrace_regs since Linux 6.14,
+ * as struct pt_regs before; nfscope_fprobe_regs names the line's type.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
 struct ftrace_regs;
+typedef struct ftrace_regs nfscope_fprobe_regs;
+#else
+struct pt_regs;
+typedef struct pt_regs nfscope_fprobe_regs;
+#endif
 struct fprobe;
-u64 nfscope_fregs_arg(struct ftrace_regs *fregs, u32 n);
-s64 nfscope_fregs_return_value(struct ftrace_regs *fregs);
+u64 nfscope_fregs_arg(nfscope_fprobe_regs *fregs, u32 n);
+s64 nfscope_fregs_return_value(nfscope_fprobe_regs *fregs);
 u64 nfscope_nf_hook_slow_addr(void);
 u64 nfscope_fprobe_nmissed(const struct fprobe *fp);
 
@@ -83,7 +94,7 @@ struct nfscope_hook_args {
 	u8 pf;
 	u8 hooknum;
 };
-void nfscope_hook_args(struct ftrace_regs *fregs, struct nfscope_hook_args *a);
+void nfscope_hook_args(nfscope_fprobe_regs *fregs, struct nfscope_hook_args *a);
 struct nfscope_hook_desc {
 	s32 priority;
 	u8 ops_type;		/* enum nf_hook_ops_type */
@@ -108,6 +119,8 @@ u32 nfscope_current_pid(void);
 void nfscope_current_comm(char comm[16]);
 u64 nfscope_real_time_ns(void);
 u64 nfscope_mono_ns(void);
+/* sleeps about usecs microseconds (process context) */
+void nfscope_fsleep(u32 usecs);
 unsigned long nfscope_jiffies(void);
 unsigned long nfscope_hz(void);
 
@@ -135,8 +148,15 @@ bool nfscope_events_have_listeners(void);
 struct sk_buff *nfscope_event_new(u32 size, void **hdr);
 int nfscope_event_send(struct sk_buff *skb, void *hdr);
 
-/* module parameters Rust's module! cannot declare (strings) */
-const char *nfscope_param_toa_trust(void);
+/* the module parameters, as loaded (read-only after load) */
+struct nfscope_params {
+	u8 enable;
+	s32 hook_priority;
+	u32 drop_ring_records;
+	u32 toa_table_size;
+	const char *toa_trust;
+};
+void nfscope_params(struct nfscope_params *p);
 
 /* generic netlink: the family, its ops and policy are tables in the shim */
 typedef int (*nfscope_genl_doit_t)(struct sk_buff *skb, struct genl_info *info);

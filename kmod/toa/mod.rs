@@ -15,14 +15,16 @@
 //! room): such sockets keep the wire peer, counted as `unrepresentable`.
 
 use crate::toa_codec::{has_toa_kind, parse_toa, KindTable, Layout, Toa};
+use crate::wrap::compat;
+use crate::wrap::context;
 use crate::wrap::lock_bh::SpinLockBh;
 use crate::wrap::netfilter::Packet;
 use crate::wrap::sock::SockTuple;
+use core::ffi::CStr;
 use core::net::IpAddr;
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNode};
-use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::time::{Instant, Monotonic};
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::static_lock_class;
 
 pub(crate) use crate::headers::{AF_INET, AF_INET6};
@@ -62,7 +64,15 @@ impl ConnKey {
 #[derive(Clone, Copy)]
 pub(crate) struct Entry {
     pub(crate) toa: Toa,
-    pub(crate) created: Instant<Monotonic>,
+    /// `context::mono_ns()` when stored.
+    pub(crate) created_ns: u64,
+}
+
+impl Entry {
+    /// Milliseconds since the entry was stored, at monotonic time `now_ns`.
+    pub(crate) fn age_ms(&self, now_ns: u64) -> u64 {
+        now_ns.saturating_sub(self.created_ns) / 1_000_000
+    }
 }
 
 /// The address in `bytes` (4 or 16 of them used, by `family`).
@@ -128,8 +138,8 @@ pub(crate) struct ToaState {
     inner: Pin<KBox<SpinLockBh<Inner>>>,
     /// The kinds `inner.kinds` decodes (a [`KindTable::kind_set`]), read
     /// without the lock by every packet; written under it.
-    kind_set: [Atomic<u64>; 4],
-    stats: [Atomic<u64>; STAT_COUNT],
+    kind_set: [AtomicU64; 4],
+    stats: [AtomicU64; STAT_COUNT],
     capacity: usize,
 }
 
@@ -162,16 +172,17 @@ impl ToaState {
             list.push(*c, GFP_KERNEL)?;
         }
         let kinds = KindTable::default();
-        let kind_set = kinds.kind_set().map(Atomic::new);
+        let kind_set = kinds.kind_set().map(AtomicU64::new);
         let inner = Inner { table: RBTree::new(), entries: 0, trust: list, kinds };
-        let inner = KBox::pin_init(SpinLockBh::new(inner, c"nfscope_toa", static_lock_class!()), GFP_KERNEL)?;
-        let this = Self { inner, kind_set, stats: [const { Atomic::new(0) }; STAT_COUNT], capacity };
+        // `c_str!`: the kernel crate's `CStr`, which `Lock::new` takes, on every line.
+        let inner = KBox::pin_init(SpinLockBh::new(inner, kernel::c_str!("nfscope_toa"), static_lock_class!()), GFP_KERNEL)?;
+        let this = Self { inner, kind_set, stats: [const { AtomicU64::new(0) }; STAT_COUNT], capacity };
         this.stats[Stat::Capacity as usize].store(capacity as u64, Relaxed);
         Ok(this)
     }
 
     fn count(&self, stat: Stat) {
-        self.stats[stat as usize].add(1, Relaxed);
+        self.stats[stat as usize].fetch_add(1, Relaxed);
     }
 
     /// A read of every counter, by `enum nfscope_toa_stat` index.
@@ -232,14 +243,14 @@ impl ToaState {
         if inner.table.get(&p.key).is_some() {
             return;
         }
-        let Ok(node) = RBTreeNode::new(p.key, Entry { toa, created: Instant::now() }, GFP_ATOMIC) else {
+        let Ok(node) = RBTreeNode::new(p.key, Entry { toa, created_ns: context::mono_ns() }, GFP_ATOMIC) else {
             return;
         };
         let mut evicted = false;
         if inner.entries >= self.capacity {
-            if let Some(front) = inner.table.cursor_front_mut() {
-                let (_, removed) = front.remove_current();
-                drop(removed);
+            let smallest = inner.table.keys().next().copied();
+            if let Some(smallest) = smallest {
+                inner.table.remove(&smallest);
                 inner.entries -= 1;
                 evicted = true;
             }
@@ -338,7 +349,7 @@ impl ToaState {
     pub(crate) fn trust_del(&self, cidr: Cidr) -> bool {
         let mut inner = self.inner.lock();
         let Some(i) = inner.trust.iter().position(|c| *c == cidr) else { return false };
-        inner.trust.remove(i).is_ok()
+        compat::vec_remove(&mut inner.trust, i).is_some()
     }
 
     /// Calls `f` on every trusted prefix, under the lock.

@@ -6,6 +6,7 @@
 use crate::headers::{AF_INET, AF_INET6};
 use crate::wrap::params;
 use core::net::IpAddr;
+use core::ffi::CStr;
 use kernel::prelude::*;
 
 /// Most prefixes a trust list holds.

@@ -64,3 +64,9 @@ pub(crate) fn mono_ns() -> u64 {
     // SAFETY: reads the clock (NMI-safe variant).
     unsafe { bindings::nfscope_mono_ns() }
 }
+
+/// Sleeps about `us` microseconds. Process context only.
+pub(crate) fn fsleep_us(us: u32) {
+    // SAFETY: sleeping is allowed in the process context the callers run in.
+    unsafe { bindings::nfscope_fsleep(us) }
+}

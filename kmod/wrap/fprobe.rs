@@ -19,14 +19,15 @@
 //! probe once it is gone, even for a function that sleeps between entry and
 //! return (`inet_getname` takes the socket lock).
 
+use super::compat::{self, CStrExt as _};
 use crate::bindings;
+use core::ffi::CStr;
 use crate::wrap::context;
 use core::marker::PhantomData;
 use kernel::error::to_result;
 use kernel::ffi;
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::time::{delay::fsleep, Delta};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use kernel::types::Opaque;
 
 /// Most entry data an fprobe may carry (`MAX_FPROBE_DATA_SIZE`: 15 words).
@@ -34,7 +35,7 @@ const MAX_ENTRY_DATA: usize = 15 * core::mem::size_of::<usize>();
 
 /// The registers of a probed call, at its entry or its return.
 pub(crate) struct CallRegs<'a> {
-    fregs: *mut bindings::ftrace_regs,
+    fregs: *mut bindings::nfscope_fprobe_regs,
     entry_ip: usize,
     _call: PhantomData<&'a ()>,
 }
@@ -54,7 +55,7 @@ impl CallRegs<'_> {
     }
 
     /// The raw registers, for a shim accessor that reads several at once.
-    pub(crate) fn raw(&self) -> *mut bindings::ftrace_regs {
+    pub(crate) fn raw(&self) -> *mut bindings::nfscope_fprobe_regs {
         self.fregs
     }
 
@@ -88,9 +89,9 @@ pub(crate) trait FprobeHandler: Send + Sync + Sized + 'static {
 #[repr(align(64))]
 struct CpuCalls {
     /// Entries whose exit handler is due.
-    entered: Atomic<u64>,
+    entered: AtomicU64,
     /// Exit handlers that ran.
-    exited: Atomic<u64>,
+    exited: AtomicU64,
 }
 
 #[repr(C)]
@@ -98,7 +99,7 @@ struct Slot<H: FprobeHandler> {
     // First field: the `fprobe` pointer the handlers get is the slot's.
     fp: Opaque<bindings::fprobe>,
     /// Set when the probe is being released: entries let calls go.
-    closing: Atomic<bool>,
+    closing: AtomicBool,
     calls: KVec<CpuCalls>,
     handler: H,
 }
@@ -149,7 +150,7 @@ impl<H: FprobeHandler> Fprobe<H> {
         let n = (context::nr_cpu_ids() as usize).max(1);
         let mut calls = KVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
-            calls.push(CpuCalls { entered: Atomic::new(0), exited: Atomic::new(0) }, GFP_KERNEL)?;
+            calls.push(CpuCalls { entered: AtomicU64::new(0), exited: AtomicU64::new(0) }, GFP_KERNEL)?;
         }
         let fp = bindings::fprobe {
             entry_handler: Some(Self::entry_trampoline),
@@ -157,7 +158,7 @@ impl<H: FprobeHandler> Fprobe<H> {
             entry_data_size: if H::EXIT { core::mem::size_of::<H::Entry>() } else { 0 },
             ..Default::default()
         };
-        let slot = KBox::pin(Slot { fp: Opaque::new(fp), closing: Atomic::new(false), calls, handler }, GFP_KERNEL)?;
+        let slot = KBox::pin(Slot { fp: Opaque::new(fp), closing: AtomicBool::new(false), calls, handler }, GFP_KERNEL)?;
         let ret = match target {
             Target::Addrs(mut ips) => {
                 let n = ffi::c_int::try_from(ips.len()).map_err(|_| EINVAL)?;
@@ -206,7 +207,7 @@ impl<H: FprobeHandler> Fprobe<H> {
         fp: *mut bindings::fprobe,
         entry_ip: ffi::c_ulong,
         _ret_ip: ffi::c_ulong,
-        fregs: *mut bindings::ftrace_regs,
+        fregs: *mut bindings::nfscope_fprobe_regs,
         data: *mut ffi::c_void,
     ) -> ffi::c_int {
         // SAFETY: `fp` is the first field of a live, pinned `Slot<H>`
@@ -230,7 +231,7 @@ impl<H: FprobeHandler> Fprobe<H> {
         }
         // Counted last: once `closing` is seen, a grace period later every
         // counted entry is visible (see `shut_out`).
-        counters.entered.add(1, Relaxed);
+        counters.entered.fetch_add(1, Relaxed);
         0
     }
 
@@ -242,7 +243,7 @@ impl<H: FprobeHandler> Fprobe<H> {
         fp: *mut bindings::fprobe,
         entry_ip: ffi::c_ulong,
         _ret_ip: ffi::c_ulong,
-        fregs: *mut bindings::ftrace_regs,
+        fregs: *mut bindings::nfscope_fprobe_regs,
         data: *mut ffi::c_void,
     ) {
         // SAFETY: as in `entry_trampoline`; the slot stays until every
@@ -257,7 +258,7 @@ impl<H: FprobeHandler> Fprobe<H> {
         };
         slot.handler.on_exit(&CallRegs { fregs, entry_ip, _call: PhantomData }, &entry);
         if let Some(c) = slot.this_cpu() {
-            c.exited.add(1, Relaxed);
+            c.exited.fetch_add(1, Relaxed);
         }
     }
 }
@@ -268,7 +269,7 @@ impl<H: FprobeHandler> Fprobe<H> {
 pub(crate) fn release_all<H: FprobeHandler>(probes: &mut KVec<Fprobe<H>>) {
     shut_out(probes);
     // Each `Drop` finds its probe shut out already and only unregisters.
-    probes.clear();
+    compat::vec_clear(probes);
 }
 
 /// Stops new calls from being counted and waits until the counted ones have
@@ -283,7 +284,7 @@ fn shut_out<H: FprobeHandler>(probes: &[Fprobe<H>]) {
     unsafe { bindings::synchronize_rcu() };
     let mut waited_ms = 0u32;
     while probes.iter().any(|p| p.in_flight() != 0) {
-        fsleep(Delta::from_millis(1));
+        context::fsleep_us(1000);
         waited_ms = waited_ms.saturating_add(1);
         if waited_ms == 10_000 {
             pr_warn!("still waiting for probed calls in progress to return\n");

@@ -7,7 +7,9 @@
 //! unknown attributes: `-EINVAL` with an extack message) and permission checks
 //! (`GENL_UNS_ADMIN_PERM`: `-EPERM`) happen in the kernel before a handler runs.
 
+use super::compat::{self, CStrExt as _};
 use crate::bindings;
+use core::ffi::CStr;
 use crate::wrap::net::Net;
 use crate::wrap::pernet::{state_of, PernetState};
 use core::marker::PhantomData;
@@ -132,7 +134,7 @@ impl Dump<'_> {
         // SAFETY: `skb` and `cb` are live for the round.
         let hdr = unsafe { bindings::nfscope_dump_msg_start(self.skb, self.cb) };
         if hdr.is_null() {
-            return Err(EMSGSIZE);
+            return Err(compat::emsgsize());
         }
         let mut msg = Message { skb: self.skb };
         match fill(&mut msg) {
@@ -337,7 +339,7 @@ impl Message {
         // SAFETY: `skb` is ours (type invariant).
         let nest = unsafe { bindings::nfscope_nla_nest_start(self.skb, kind) };
         if nest.is_null() {
-            return Err(EMSGSIZE);
+            return Err(compat::emsgsize());
         }
         Ok(Nest(nest))
     }

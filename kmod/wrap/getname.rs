@@ -9,6 +9,7 @@
 //! (`getname` may sleep on the socket lock) and unregisters it.
 
 use crate::bindings;
+use core::ffi::CStr;
 use crate::wrap::fprobe::{CallRegs, Fprobe, FprobeHandler, Target};
 use crate::wrap::pernet::{state_of, PernetState};
 use crate::wrap::sock::{sock_tuple, SockTuple};

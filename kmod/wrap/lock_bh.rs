@@ -34,18 +34,21 @@ unsafe impl Backend for SpinLockBhBackend {
         unsafe { bindings::nfscope_spin_lock_bh(ptr.cast()) }
     }
 
-    unsafe fn try_lock(ptr: *mut Self::State) -> Option<Self::GuardState> {
-        // SAFETY: the caller guarantees `ptr` is an initialized lock.
-        (unsafe { bindings::nfscope_spin_trylock_bh(ptr.cast()) } != 0).then_some(())
-    }
-
     unsafe fn unlock(ptr: *mut Self::State, _guard_state: &Self::GuardState) {
         // SAFETY: the caller owns the lock, taken with `nfscope_spin_lock_bh`.
         unsafe { bindings::nfscope_spin_unlock_bh(ptr.cast()) }
     }
 
-    unsafe fn assert_is_held(ptr: *mut Self::State) {
-        // SAFETY: the caller guarantees `ptr` is an initialized lock.
-        unsafe { kernel::bindings::spin_assert_is_held(ptr) }
+    // Linux 6.12's `Backend` has neither.
+    super::compat::since_7! {
+        unsafe fn try_lock(ptr: *mut Self::State) -> Option<Self::GuardState> {
+            // SAFETY: the caller guarantees `ptr` is an initialized lock.
+            (unsafe { bindings::nfscope_spin_trylock_bh(ptr.cast()) } != 0).then_some(())
+        }
+
+        unsafe fn assert_is_held(ptr: *mut Self::State) {
+            // SAFETY: the caller guarantees `ptr` is an initialized lock.
+            unsafe { kernel::bindings::spin_assert_is_held(ptr) }
+        }
     }
 }

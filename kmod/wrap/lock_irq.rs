@@ -32,18 +32,21 @@ unsafe impl Backend for SpinLockIrqBackend {
         unsafe { bindings::nfscope_spin_lock_irqsave(ptr.cast()) }
     }
 
-    unsafe fn try_lock(_ptr: *mut Self::State) -> Option<Self::GuardState> {
-        // Not needed by nfscope; never taking the lock is always correct.
-        None
-    }
-
     unsafe fn unlock(ptr: *mut Self::State, flags: &Self::GuardState) {
         // SAFETY: the caller owns the lock; `flags` come from its `lock`.
         unsafe { bindings::nfscope_spin_unlock_irqrestore(ptr.cast(), *flags) }
     }
 
-    unsafe fn assert_is_held(ptr: *mut Self::State) {
-        // SAFETY: the caller guarantees `ptr` is an initialized lock.
-        unsafe { kernel::bindings::spin_assert_is_held(ptr) }
+    // Linux 6.12's `Backend` has neither.
+    super::compat::since_7! {
+        unsafe fn try_lock(_ptr: *mut Self::State) -> Option<Self::GuardState> {
+            // Not needed by nfscope; never taking the lock is always correct.
+            None
+        }
+
+        unsafe fn assert_is_held(ptr: *mut Self::State) {
+            // SAFETY: the caller guarantees `ptr` is an initialized lock.
+            unsafe { kernel::bindings::spin_assert_is_held(ptr) }
+        }
     }
 }

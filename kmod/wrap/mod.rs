@@ -4,6 +4,7 @@
 //! unregisters in `Drop` and waits for in-flight callers. Only this layer
 //! touches `crate::bindings`.
 
+pub(crate) mod compat;
 pub(crate) mod context;
 pub(crate) mod fprobe;
 pub(crate) mod genetlink;

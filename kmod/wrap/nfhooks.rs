@@ -32,7 +32,7 @@ pub(crate) struct HookCall {
 }
 
 // SAFETY: `repr(C)` of integers: any bytes are a valid value.
-unsafe impl kernel::transmute::FromBytes for HookCall {}
+unsafe impl super::compat::FromBytes for HookCall {}
 
 /// What to do at each call of a probed hook function. Runs wherever
 /// netfilter runs (softirq or process context, preemption off): must not

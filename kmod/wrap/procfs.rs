@@ -4,12 +4,14 @@
 //! `single_open` seq files (`proc_create_net_single`); removing the directory
 //! (`remove_proc_subtree`) waits for readers still inside a `show`.
 
+use super::compat::CStrExt as _;
 use crate::bindings;
+use core::ffi::CStr;
 use crate::wrap::net::Net;
 use crate::wrap::pernet::{state_of, PernetState};
 use kernel::ffi;
 use kernel::prelude::*;
-use kernel::seq_file::SeqFile;
+use super::compat::SeqFile;
 
 /// What one proc file shows of a [`PernetState`].
 pub(crate) trait ProcShow {

@@ -16,7 +16,7 @@
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
-use kernel::transmute::FromBytes;
+use super::compat::FromBytes;
 
 /// Sequence bits: a write is in progress; the value was taken by a reader.
 const WRITING: u64 = 1;

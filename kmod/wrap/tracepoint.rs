@@ -4,7 +4,9 @@
 //! tracepoints without an exported `register_trace_*` can be probed too.
 //! Dropping a probe unregisters it and waits for running probe calls.
 
+use super::compat::CStrExt as _;
 use crate::bindings;
+use core::ffi::CStr;
 use crate::wrap::pernet::{state_of, PernetState};
 use crate::wrap::skb::Skb;
 use crate::wrap::sock::{sock_tuple, SockTuple};
