@@ -1,14 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! IP and transport headers of an skb, copied out and parsed in safe Rust:
-//! the connection a packet belongs to, for TOA and for drop records.
+//! the connection a packet belongs to, for TOA and for drop records. The
+//! parsers read through [`PacketBytes`]: the skb in the module
+//! (`wrap::skb::Skb`), a byte slice in the host tests (`kmod/host/`).
 
-use crate::wrap::skb::Skb;
+use kernel::prelude::*;
 
 pub(crate) const AF_INET: u16 = 2;
 pub(crate) const AF_INET6: u16 = 10;
 pub(crate) const IPPROTO_TCP: u8 = 6;
 pub(crate) const IPPROTO_UDP: u8 = 17;
+
+/// A packet's bytes, as the parsers read them.
+pub(crate) trait PacketBytes {
+    /// Where the network header starts, from the packet's data.
+    fn network_offset(&self) -> i32;
+    /// Copies `buf.len()` bytes from `offset` (from the data); an error, and
+    /// `buf` unspecified, if the packet ends before.
+    fn copy_bytes(&self, offset: i32, buf: &mut [u8]) -> Result;
+    /// The upper-layer protocol of an IPv6 packet whose first next header is
+    /// `nexthdr`, past its extension headers, and where its header starts;
+    /// `None` for fragments after the first or a malformed chain.
+    fn ipv6_transport(&self, nexthdr: u8) -> Option<(u8, i32)>;
+}
 
 /// Addresses and transport of an IPv4 or IPv6 packet.
 #[derive(Clone, Copy, Default)]
@@ -29,7 +44,7 @@ impl IpHeaders {
 }
 
 /// The IP headers at the skb's network header (the version nibble decides).
-pub(crate) fn ip_headers(skb: &Skb) -> Option<IpHeaders> {
+pub(crate) fn ip_headers(skb: &impl PacketBytes) -> Option<IpHeaders> {
     ip_headers_of(skb, false)
 }
 
@@ -37,11 +52,11 @@ pub(crate) fn ip_headers(skb: &Skb) -> Option<IpHeaders> {
 /// says the packet cannot be TCP (IPv4 of another protocol; IPv6 whose
 /// first next header is neither TCP nor an extension header TCP may
 /// follow), before anything else is read.
-pub(crate) fn tcp_ip_headers(skb: &Skb) -> Option<IpHeaders> {
+pub(crate) fn tcp_ip_headers(skb: &impl PacketBytes) -> Option<IpHeaders> {
     ip_headers_of(skb, true)
 }
 
-fn ip_headers_of(skb: &Skb, tcp_only: bool) -> Option<IpHeaders> {
+fn ip_headers_of(skb: &impl PacketBytes, tcp_only: bool) -> Option<IpHeaders> {
     let nh = skb.network_offset();
     let mut h = IpHeaders::default();
     // The first 20 bytes: a whole IPv4 header, or half an IPv6 one.
@@ -94,7 +109,7 @@ pub(crate) struct Transport {
 }
 
 /// The TCP or UDP header after `h`; TCP options are copied when `options`.
-pub(crate) fn transport(skb: &Skb, h: &IpHeaders, options: bool) -> Option<Transport> {
+pub(crate) fn transport(skb: &impl PacketBytes, h: &IpHeaders, options: bool) -> Option<Transport> {
     let off = h.l4_offset?;
     let mut t = Transport { sport: 0, dport: 0, tcp_flags: 0, options: [0; 40], options_len: 0, truncated: false };
     match h.proto {

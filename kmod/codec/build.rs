@@ -13,6 +13,7 @@ fn main() {
         .use_core()
         .allowlist_item("(NFSCOPE|nfscope)_.*")
         .prepend_enum_name(false)
+        .derive_default(true)
         .generate()
         .expect("bindgen could not read kmod/include/uapi/nfscope.h (is libclang installed?)");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("uapi.rs");

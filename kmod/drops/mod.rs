@@ -28,8 +28,8 @@ mod ring;
 mod summary;
 
 pub(crate) use config::Config;
-pub(crate) use record::HookRecord;
-pub(crate) use summary::{SumEntry, SumView};
+pub(crate) use record::{HookRecord, SumView};
+pub(crate) use summary::SumEntry;
 
 use crate::control::events;
 use crate::uapi;

@@ -8,6 +8,7 @@
 
 use super::attribution::Attribution;
 use super::config::Subject;
+use super::summary::SumEntry;
 use crate::headers::{ip_headers, transport, IpHeaders, IPPROTO_TCP};
 use crate::uapi::{self, STACK_DEPTH};
 use crate::wrap::nfhooks::{self, HookDesc, OPS_NFTABLES};
@@ -257,4 +258,30 @@ pub(super) fn rst_frames(frames: &[u64]) -> &[u64] {
 fn put_name(dst: &mut [u8], src: &[u8]) {
     let n = src.len().min(dst.len().saturating_sub(1));
     dst[..n].copy_from_slice(&src[..n]);
+}
+
+/// A summary line as netlink and procfs show it.
+pub(crate) struct SumView<'a> {
+    pub(crate) netns: u32,
+    pub(crate) rst: bool,
+    pub(crate) reason: u32,
+    pub(crate) count: u64,
+    pub(crate) location: u64,
+    entry: &'a SumEntry,
+}
+
+impl SumEntry {
+    pub(crate) fn view(&self) -> SumView<'_> {
+        let k = &self.key;
+        let location = if k.rst { rst_frames(&k.loc).first().copied().unwrap_or(0) } else { k.loc[0] };
+        SumView { netns: k.netns, rst: k.rst, reason: k.reason, count: self.count, location, entry: self }
+    }
+}
+
+impl SumView<'_> {
+    /// The attributed hook, if any.
+    pub(crate) fn hook(&self) -> Option<HookRecord> {
+        let k = &self.entry.key;
+        (k.func != 0).then_some(HookRecord { func: k.func, pf: k.pf, hooknum: k.hooknum, how: k.how, ct: k.ct, desc: self.entry.desc })
+    }
 }

@@ -115,6 +115,7 @@ impl Ring {
 
 /// What became of a drop or reset past the summary.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug))] // the host tests (kmod/host/)
 pub(super) enum Outcome {
     /// Nobody listens, or records are off.
     Unwanted,

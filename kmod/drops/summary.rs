@@ -2,8 +2,9 @@
 
 //! The drop summary: one line per (netns, reason, location, hook) with its
 //! count, in a fixed-size open-addressing table per CPU, merged on request.
+//! Pure table logic (host-tested, `kmod/host/`); how a line is shown is
+//! `record::SumView`.
 
-use super::record::{rst_frames, HookRecord};
 use crate::wrap::nfhooks::HookDesc;
 use kernel::prelude::*;
 
@@ -116,31 +117,5 @@ impl SumEntry {
         if other.described.wrapping_sub(self.described) as i64 > 0 {
             (self.desc, self.described) = (other.desc, other.described);
         }
-    }
-}
-
-/// A summary line as netlink and procfs show it.
-pub(crate) struct SumView<'a> {
-    pub(crate) netns: u32,
-    pub(crate) rst: bool,
-    pub(crate) reason: u32,
-    pub(crate) count: u64,
-    pub(crate) location: u64,
-    entry: &'a SumEntry,
-}
-
-impl SumEntry {
-    pub(crate) fn view(&self) -> SumView<'_> {
-        let k = &self.key;
-        let location = if k.rst { rst_frames(&k.loc).first().copied().unwrap_or(0) } else { k.loc[0] };
-        SumView { netns: k.netns, rst: k.rst, reason: k.reason, count: self.count, location, entry: self }
-    }
-}
-
-impl SumView<'_> {
-    /// The attributed hook, if any.
-    pub(crate) fn hook(&self) -> Option<HookRecord> {
-        let k = &self.entry.key;
-        (k.func != 0).then_some(HookRecord { func: k.func, pf: k.pf, hooknum: k.hooknum, how: k.how, ct: k.ct, desc: self.entry.desc })
     }
 }

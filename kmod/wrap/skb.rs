@@ -4,6 +4,7 @@
 //! wherever they lie (linear data or fragments).
 
 use crate::bindings;
+use crate::headers::PacketBytes;
 use kernel::error::to_result;
 use kernel::prelude::*;
 use kernel::types::Opaque;
@@ -101,5 +102,19 @@ impl Skb {
     pub(crate) fn protocol(&self) -> u16 {
         // SAFETY: live by the type invariant.
         unsafe { bindings::nfscope_skb_protocol(self.as_ptr()) }
+    }
+}
+
+impl PacketBytes for Skb {
+    fn network_offset(&self) -> i32 {
+        Skb::network_offset(self)
+    }
+
+    fn copy_bytes(&self, offset: i32, buf: &mut [u8]) -> Result {
+        Skb::copy_bytes(self, offset, buf)
+    }
+
+    fn ipv6_transport(&self, nexthdr: u8) -> Option<(u8, i32)> {
+        Skb::ipv6_transport(self, nexthdr)
     }
 }

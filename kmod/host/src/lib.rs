@@ -6,9 +6,11 @@
 //! makes for userspace. Tests are in `tests/` and in this file's `tests`.
 //!
 //! Compiled here: the drop monitor's configuration, filters and its
-//! lock-free cell (`drops/config.rs`), the UAPI's Rust names (`uapi.rs`)
-//! the TOA trust list's prefixes (`toa/trust.rs`) and the module's
-//! heapsort (`sort.rs`).
+//! lock-free cell (`drops/config.rs`), its per-CPU ring with sampling and the
+//! rate limit (`drops/ring.rs`) and its summary table (`drops/summary.rs`),
+//! the UAPI's Rust names (`uapi.rs`), the TOA trust list's prefixes
+//! (`toa/trust.rs`), the IP and transport header parsers (`headers.rs`,
+//! over byte slices) and the module's heapsort (`sort.rs`).
 
 #![allow(dead_code)]
 
@@ -26,14 +28,12 @@ mod bindings {
 #[path = "../../uapi.rs"]
 pub mod uapi;
 
-/// The address families `headers.rs` names (the rest of that file parses
-/// skbs).
-pub mod headers {
-    pub const AF_INET: u16 = 2;
-    pub const AF_INET6: u16 = 10;
-}
+#[path = "../../headers.rs"]
+pub mod headers;
 
-/// The `toa_trust=` module parameter, set per test thread.
+/// The wrappers those files call, as test doubles: the `toa_trust=` module
+/// parameter and the monotonic clock, set per test thread, and the hook
+/// registration a summary line keeps (a plain value here).
 pub mod wrap {
     pub mod params {
         use std::cell::Cell;
@@ -51,10 +51,47 @@ pub mod wrap {
             TOA_TRUST.with(|c| c.set(value));
         }
     }
+
+    pub mod context {
+        use std::cell::Cell;
+
+        thread_local! {
+            static MONO_NS: Cell<u64> = const { Cell::new(0) };
+        }
+
+        pub fn mono_ns() -> u64 {
+            MONO_NS.with(Cell::get)
+        }
+
+        /// What `mono_ns()` returns on this thread.
+        pub fn set_mono_ns(ns: u64) {
+            MONO_NS.with(|c| c.set(ns));
+        }
+    }
+
+    pub mod nfhooks {
+        /// Stands for the hook registration a summary line looked up.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct HookDesc(pub u32);
+    }
 }
 
-#[path = "../../drops/config.rs"]
-pub mod drop_config;
+/// The drop monitor's pure parts, from `kmod/drops/`.
+#[path = "../../drops"]
+pub mod drops {
+    pub mod config;
+    pub mod ring;
+    pub mod summary;
+
+    /// What `ring.rs` takes from `record.rs` (which reads skbs).
+    pub mod record {
+        pub type PacketBuf = [u8; crate::uapi::SNAPLEN_MAX];
+    }
+
+    #[cfg(test)]
+    #[path = "../host/src/drops_tests.rs"]
+    mod tests;
+}
 
 #[path = "../../toa/trust.rs"]
 pub mod trust;
@@ -64,3 +101,6 @@ pub mod sort;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod headers_tests;

@@ -2,7 +2,7 @@
 
 //! Unit and property tests of the module files `lib.rs` includes.
 
-use crate::drop_config::{bit, Config, ConfigCell, Subject, REASON_BITS, REASON_WORDS};
+use crate::drops::config::{bit, Config, ConfigCell, Subject, REASON_BITS, REASON_WORDS};
 use crate::headers::{AF_INET, AF_INET6};
 use crate::sort::sort_by_key;
 use crate::trust::{default_trust, Cidr, MAX_TRUST};

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The kernel crate's names that nfscope's host-tested module files use
-//! (`KVec`, GFP flags, `CStr`), with the kernel's signatures, over `std`.
+//! (`KVec`/`KVVec`, GFP flags, `CStr`, `Result`), with the kernel's
+//! signatures, over `std`.
 //! Only what those files call; anything else is a compile error, which
 //! keeps a module file that grows a kernel dependency out of the host build.
 
@@ -17,7 +18,19 @@ pub mod prelude {
     pub struct Flags(#[allow(dead_code)] u32);
 
     pub const GFP_KERNEL: Flags = Flags(0);
-    pub const GFP_ATOMIC: Flags = Flags(1);
+
+    /// A kernel error (only allocation failures arise on the host).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Error;
+
+    impl From<AllocError> for Error {
+        fn from(_: AllocError) -> Self {
+            Error
+        }
+    }
+
+    /// `kernel::error::Result`.
+    pub type Result<T = (), E = Error> = core::result::Result<T, E>;
 
     /// `kernel::alloc::KVec`: a vector whose growth can fail.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +39,12 @@ pub mod prelude {
     impl<T> KVec<T> {
         pub const fn new() -> Self {
             Self(Vec::new())
+        }
+
+        pub fn with_capacity(n: usize, _flags: Flags) -> Result<Self, AllocError> {
+            let mut v = Vec::new();
+            v.try_reserve_exact(n).map_err(|_| AllocError)?;
+            Ok(Self(v))
         }
 
         pub fn push(&mut self, value: T, _flags: Flags) -> Result<(), AllocError> {
@@ -47,4 +66,15 @@ pub mod prelude {
             &self.0
         }
     }
+
+    impl<T> core::ops::DerefMut for KVec<T> {
+        fn deref_mut(&mut self) -> &mut [T] {
+            &mut self.0
+        }
+    }
+}
+
+pub mod alloc {
+    /// `kernel::alloc::KVVec` (kmalloc or vmalloc): the same API as `KVec`.
+    pub use crate::prelude::KVec as KVVec;
 }
