@@ -10,7 +10,7 @@ use crate::toa::{default_trust, ToaState};
 use crate::wrap::getname::GetnameHook;
 use crate::wrap::net::Net;
 use crate::wrap::netfilter::{HookSet, PacketHook, Packet, Verdict};
-use crate::wrap::pernet::PernetId;
+use crate::wrap::pernet::{PernetId, Registered};
 use crate::wrap::procfs::ProcDir;
 use crate::wrap::sock::SockTuple;
 use crate::wrap::tracepoint::SockStateHook;
@@ -111,9 +111,9 @@ impl NetnsState {
     /// Keeps `proc` (the namespace's `/proc/net/nfscope`), then registers the
     /// netfilter hooks. Once the state is at its final address
     /// (`PernetState::attach`). Process context.
-    pub(crate) fn install(&self, net: &Net, proc: ProcDir) -> Result {
+    pub(crate) fn install(&self, net: &Net, proc: ProcDir, attached: Registered<'_, Self>) -> Result {
         self.proc.populate(proc);
-        self.hooks.populate(HookSet::new::<Self>(net, self.hook_priority, self.hooks_enabled())?);
+        self.hooks.populate(HookSet::new::<Self>(net, self.hook_priority, self.hooks_enabled(), attached)?);
         Ok(())
     }
 }

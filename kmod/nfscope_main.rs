@@ -32,7 +32,7 @@ use netns::{Defaults, NetnsState};
 use wrap::genetlink::FamilyRegistration;
 use wrap::getname::GetnameProbe;
 use wrap::net::Net;
-use wrap::pernet::{PernetId, PernetRegistration, PernetState};
+use wrap::pernet::{PernetId, PernetRegistration, PernetState, Registered};
 use wrap::tracepoint::{probe_inet_sock_set_state, probe_kfree_skb, probe_tcp_send_reset, TracepointProbe};
 
 /// The module's version, reported over netlink and in procfs.
@@ -93,17 +93,19 @@ impl kernel::Module for Nfscope {
         }
         // Created first and dropped last (see `Nfscope`).
         let drops = KBox::pin(DropMonitor::new(ring_records as usize)?, GFP_KERNEL)?;
-        // SAFETY: pinned, and dropped after everything that calls `monitor()`.
-        unsafe { drops.publish() };
+        // SAFETY: pinned, and dropped after everything that calls
+        // `drops::monitor()` (`_drops` is the last field of `Nfscope`).
+        unsafe { drops::MONITOR.publish(drops.as_ref()) };
         drops.hooks.rescan();
         let drops_ptr: *const DropMonitor = &*drops;
         let pernet = PernetRegistration::<NetnsState>::new()?;
-        let sock_state = probe_inet_sock_set_state::<NetnsState>()?;
-        // SAFETY: `pernet` exists, and `_getname4`/`_getname6` are declared
-        // before `_pernet` in `Nfscope`, so they are dropped first.
-        let getname6 = unsafe { GetnameProbe::on_getname(c"inet6_getname")? };
-        // SAFETY: as for `getname6`.
-        let getname4 = unsafe { GetnameProbe::on_getname(c"inet_getname")? };
+        // SAFETY: `_sock_state` is declared before `_pernet` in `Nfscope`, so
+        // it is dropped first.
+        let sock_state = unsafe { probe_inet_sock_set_state(pernet.registered())? };
+        // SAFETY: as for `sock_state`.
+        let getname6 = unsafe { GetnameProbe::on_getname(c"inet6_getname", pernet.registered())? };
+        // SAFETY: as for `sock_state`.
+        let getname4 = unsafe { GetnameProbe::on_getname(c"inet_getname", pernet.registered())? };
         // SAFETY: `_drain` is declared before `_drops` in `Nfscope` (and
         // created after it here), so it is dropped (cancelled, waiting for a
         // running pass) before the monitor;
@@ -114,7 +116,9 @@ impl kernel::Module for Nfscope {
         let kfree_skb = unsafe { probe_kfree_skb(drops_ptr)? };
         // SAFETY: as for `_kfree_skb`.
         let tcp_send_reset = unsafe { probe_tcp_send_reset(drops_ptr)? };
-        let genl = FamilyRegistration::<Control>::new()?;
+        // SAFETY: `_genl` is declared before `_pernet` in `Nfscope`, so it is
+        // dropped first.
+        let genl = unsafe { FamilyRegistration::<Control>::new(pernet.registered())? };
         pr_info!("nfscope {} loaded\n", MODULE_VERSION.to_str().unwrap_or("?"));
         Ok(Self {
             _kfree_skb: kfree_skb,
@@ -142,7 +146,7 @@ impl PernetState for NetnsState {
         NetnsState::new(net)
     }
 
-    fn attach(&self, net: &Net) -> Result {
-        self.install(net, proc::dir(net)?)
+    fn attach(&self, net: &Net, attached: Registered<'_, Self>) -> Result {
+        self.install(net, proc::dir(net, attached)?, attached)
     }
 }

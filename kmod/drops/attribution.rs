@@ -28,14 +28,13 @@
 use crate::uapi;
 use crate::wrap::context;
 use crate::wrap::fprobe;
-use crate::wrap::nfhooks::{self, HookCall, HookFnsProbe, HookWatch};
+use crate::wrap::nfhooks::{self, EnteredCall, HookCall, HookDesc, HookFn, HookFnsProbe, HookWatch, LiveCall};
 use crate::wrap::seqslot::{Read, SeqRing};
-use crate::wrap::skb::DROP_REASON_NETFILTER_DROP;
+use crate::wrap::skb::{Skb, DROP_REASON_NETFILTER_DROP};
 use crate::wrap::symbols;
-use kernel::prelude::*;
 use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use kernel::sync::{new_mutex, Mutex};
-use crate::wrap::compat::FromBytes;
+use kernel::prelude::*;
+use kernel::sync::{new_mutex, Arc, Mutex};
 
 /// Hook calls remembered per CPU (the oldest is pushed out). A drop comes
 /// right after its hook's call, with at most the calls of what that hook
@@ -61,39 +60,35 @@ pub(crate) enum How {
 /// Why conntrack's confirm hook dropped (`enum nfscope_ct_drop`).
 pub(crate) type CtClass = u8;
 
-/// A drop attributed to one hook call.
+/// A drop attributed to one hook call, while its skb is being freed.
 #[derive(Clone, Copy)]
-pub(crate) struct Attribution {
-    pub(crate) call: HookCall,
+pub(crate) struct Attribution<'a> {
+    live: LiveCall<'a>,
     pub(crate) how: How,
     pub(crate) ct: CtClass,
 }
 
-/// A hook call as its entry saw it (plain integers: read while it may be
-/// rewritten, see [`SeqRing`]).
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-struct Entered {
-    call: HookCall,
-    /// The function's tag.
-    tag: u32,
-    /// Conntrack's (insert_failed, chaintoolong) on the call's CPU at the
-    /// entry of the confirm hook (`TAG_CONFIRM`).
-    ct: [u32; 2],
+impl Attribution<'_> {
+    pub(crate) fn call(&self) -> &HookCall {
+        self.live.call()
+    }
+
+    /// The registration of the attributed call, if still registered.
+    pub(crate) fn describe(&self) -> Option<HookDesc> {
+        self.live.describe()
+    }
 }
 
-// SAFETY: `repr(C)` of integers and a `HookCall` (itself `FromBytes`): any
-// bytes are a valid value.
-unsafe impl FromBytes for Entered {}
-
-/// One CPU's latest hook calls; the newest call for an skb is the one
+/// One CPU's latest hook calls, each with its function's tag and, for the
+/// confirm hook (`TAG_CONFIRM`), conntrack's (insert_failed, chaintoolong)
+/// on the call's CPU at its entry; the newest call for an skb is the one
 /// taken (older ones for it stay until pushed out).
-type CpuHooks = SeqRing<Entered, CALLS>;
+type CpuHooks = SeqRing<EnteredCall, CALLS>;
 
 /// Takes the newest call in `calls` for `skb`, if it was entered at tick
 /// `since` or later, and marks every call for it taken.
-fn take(calls: &CpuHooks, skb: usize, since: u64) -> Option<Entered> {
-    let mut newest: Option<Read<Entered>> = None;
+fn take(calls: &CpuHooks, skb: usize, since: u64) -> Option<EnteredCall> {
+    let mut newest: Option<Read<EnteredCall>> = None;
     for read in calls.reads(skb) {
         calls.take(&read);
         let newer = match &newest {
@@ -107,11 +102,15 @@ fn take(calls: &CpuHooks, skb: usize, since: u64) -> Option<Entered> {
     newest.map(|r| r.value).filter(|e| e.call.stamp >= since)
 }
 
+/// Every CPU's latest hook calls, written by the probes (which share it).
+struct Calls {
+    cpus: KVec<KBox<CpuHooks>>,
+}
+
 /// Probes and per-CPU call tracking.
 pub(crate) struct HookTracker {
-    // Dropped first: the probes write into `cpus`.
     probes: Pin<KBox<Mutex<Probes>>>,
-    cpus: KVec<KBox<CpuHooks>>,
+    calls: Arc<Calls>,
     enabled: AtomicBool,
     /// `nf_hook_slow`'s code: a drop freed there is a hook's verdict.
     hook_slow: core::ops::Range<u64>,
@@ -119,7 +118,7 @@ pub(crate) struct HookTracker {
 
 #[derive(Default)]
 struct Probes {
-    live: KVec<HookFnsProbe<HookTracker>>,
+    live: KVec<HookFnsProbe<Calls>>,
     /// Functions that could not be probed (not retried).
     failed: KVec<usize>,
     /// Misses of probes already removed.
@@ -138,11 +137,11 @@ impl HookTracker {
         let n = context::nr_cpu_ids() as usize;
         let mut cpus = KVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
-            cpus.push(KBox::new(CpuHooks::new(Entered::default()), GFP_KERNEL)?, GFP_KERNEL)?;
+            cpus.push(KBox::new(CpuHooks::new(EnteredCall::default()), GFP_KERNEL)?, GFP_KERNEL)?;
         }
         Ok(Self {
             probes: KBox::pin_init(new_mutex!(Probes::default()), GFP_KERNEL)?,
-            cpus,
+            calls: Arc::new(Calls { cpus }, GFP_KERNEL)?,
             enabled: AtomicBool::new(enabled),
             hook_slow: symbols::function_range(nfhooks::hook_slow_addr()),
         })
@@ -165,8 +164,7 @@ impl HookTracker {
     }
 
     /// Probes hook functions not probed yet (or removes all probes while
-    /// disabled). Process context; `self` must be pinned where it stays
-    /// until dropped (the probes point to it).
+    /// disabled). Process context.
     pub(crate) fn rescan(&self) {
         let mut p = self.probes.lock();
         if !self.enabled() {
@@ -175,18 +173,17 @@ impl HookTracker {
             fprobe::release_all(&mut p.live);
             return;
         }
-        let mut funcs = [0u64; MAX_FUNCS];
-        let n = nfhooks::hook_functions(&mut funcs);
+        let (funcs, n) = nfhooks::hook_functions::<MAX_FUNCS>();
         // The functions not probed yet, with their tags.
-        let mut new = [(0usize, 0u32); MAX_FUNCS];
+        let mut new = funcs.map(|f| (f, TAG_PLAIN));
         let mut n_new = 0;
         for &f in &funcs[..n] {
-            let f = f as usize;
-            if symbols::in_this_module(f as u64) || p.live.iter().any(|p| p.probes(f)) || p.failed.contains(&f) {
+            let a = f.addr();
+            if symbols::in_this_module(a as u64) || p.live.iter().any(|p| p.probes(a)) || p.failed.contains(&a) {
                 continue;
             }
             let mut buf = [0u8; 64];
-            let tag = if symbols::symbol_name(f as u64, &mut buf) == b"nf_confirm" { TAG_CONFIRM } else { TAG_PLAIN };
+            let tag = if symbols::symbol_name(a as u64, &mut buf) == b"nf_confirm" { TAG_CONFIRM } else { TAG_PLAIN };
             new[n_new] = (f, tag);
             n_new += 1;
         }
@@ -199,20 +196,18 @@ impl HookTracker {
         }
         for one in new.chunks(1) {
             if let Err(e) = self.probe(&mut p, one) {
+                let a = one[0].0.addr();
                 let mut buf = [0u8; 64];
-                let name = core::str::from_utf8(symbols::symbol_name(one[0].0 as u64, &mut buf)).unwrap_or("?");
+                let name = core::str::from_utf8(symbols::symbol_name(a as u64, &mut buf)).unwrap_or("?");
                 pr_warn!("cannot probe netfilter hook {}: {:?}; its drops stay unattributed\n", name, e);
-                let _ = p.failed.push(one[0].0, GFP_KERNEL);
+                let _ = p.failed.push(a, GFP_KERNEL);
             }
         }
     }
 
     /// Probes `funcs` with one fprobe added to `p.live`.
-    fn probe(&self, p: &mut Probes, funcs: &[(usize, u32)]) -> Result {
-        // SAFETY: the functions are on netfilter hook lists, so they are
-        // `nf_hookfn`s; the probe is dropped with `self.probes`, before
-        // `self` goes (field order), and `self` does not move (pinned).
-        let probe = unsafe { HookFnsProbe::on_hook_fns(funcs, self)? };
+    fn probe(&self, p: &mut Probes, funcs: &[(HookFn, u32)]) -> Result {
+        let probe = HookFnsProbe::on_hook_fns(funcs, self.calls.clone())?;
         p.live.push(probe, GFP_KERNEL)?;
         Ok(())
     }
@@ -222,26 +217,26 @@ impl HookTracker {
     /// have moved since the hook returned). Netfilter drops only (`reason`);
     /// `location` is the freeing site. Called from the `kfree_skb`
     /// tracepoint, while the skb is live; consumes the call record.
-    pub(crate) fn attribute(&self, skb: usize, reason: u32, location: u64) -> Option<Attribution> {
+    pub(crate) fn attribute<'a>(&self, skb: &'a Skb, reason: u32, location: u64) -> Option<Attribution<'a>> {
         if reason != DROP_REASON_NETFILTER_DROP {
             return None;
         }
         let since = context::jiffies().saturating_sub(CALL_TTL_S * context::hz());
         let here = context::cpu() as usize;
-        let e = self.cpus.get(here).and_then(|c| take(c, skb, since)).or_else(|| {
-            self.cpus.iter().enumerate().filter(|&(i, _)| i != here).find_map(|(_, c)| take(c, skb, since))
+        let cpus = &self.calls.cpus;
+        let key = skb.addr();
+        let e = cpus.get(here).and_then(|c| take(c, key, since)).or_else(|| {
+            cpus.iter().enumerate().filter(|&(i, _)| i != here).find_map(|(_, c)| take(c, key, since))
         })?;
+        let live = LiveCall::freed_by_netfilter(skb, reason, &e.call)?;
         let how = if self.hook_slow.contains(&location) { How::Verdict } else { How::Freed };
         let ct = if e.tag == TAG_CONFIRM && how == How::Verdict {
-            let (call, [failed_before, toolong_before]) = (&e.call, e.ct);
-            // SAFETY: `nf_hook_slow` is freeing the skb: it still runs in
-            // its netns, and the skb is live.
-            let (insert_failed, chaintoolong) = unsafe { nfhooks::ct_stats(call.net, call.cpu) };
+            let [failed_before, toolong_before] = e.words;
+            let (insert_failed, chaintoolong) = live.ct_stats();
             if chaintoolong != toolong_before {
                 uapi::CT_DROP_CHAINTOOLONG
             } else if insert_failed != failed_before {
-                // SAFETY: as above.
-                if unsafe { nfhooks::skb_ct_dying(call.skb) } {
+                if live.ct_dying() {
                     uapi::CT_DROP_INSERT_FAILED_DYING
                 } else {
                     uapi::CT_DROP_INSERT_FAILED_CLASH
@@ -252,22 +247,22 @@ impl HookTracker {
         } else {
             0
         };
-        Some(Attribution { call: e.call, how, ct })
+        Some(Attribution { live, how, ct })
     }
 }
 
-impl HookWatch for HookTracker {
+impl HookWatch for Calls {
     /// Preemption is off (an fprobe handler): only this CPU pushes to its
     /// ring, as `SeqRing::push` requires.
-    fn on_entry(&self, call: &HookCall, tag: u32) {
-        let mut ct = [0; 2];
+    fn on_entry(&self, live: &LiveCall<'_>, tag: u32) {
+        let call = live.call();
+        let mut words = [0; 2];
         if tag == TAG_CONFIRM {
-            // SAFETY: the hook call runs, so its netns is live.
-            let (insert_failed, chaintoolong) = unsafe { nfhooks::ct_stats(call.net, call.cpu) };
-            ct = [insert_failed, chaintoolong];
+            let (insert_failed, chaintoolong) = live.ct_stats();
+            words = [insert_failed, chaintoolong];
         }
         if let Some(cpu) = self.cpus.get(call.cpu as usize) {
-            cpu.push(call.skb, Entered { call: *call, tag, ct });
+            cpu.push(call.skb, EnteredCall { call: *call, tag, words });
         }
     }
 }

@@ -44,8 +44,9 @@ use attribution::HookTracker;
 use config::{ConfigCell, Switches};
 use kernel::prelude::*;
 use kernel::static_lock_class;
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::{self, Relaxed}};
-use record::{copy_packet, describe, put_drop, rst_record, Seen};
+use crate::wrap::global::Published;
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use record::{copy_packet, put_drop, rst_record, Seen};
 use ring::{CpuState, Outcome, Ring};
 use summary::SumKey;
 
@@ -75,8 +76,10 @@ pub(crate) struct DropMonitor {
     last_rescan: AtomicU64,
 }
 
-/// The monitor, for netlink requests and proc files (set once in `init`).
-static MONITOR: AtomicUsize = AtomicUsize::new(0);
+/// The monitor, for netlink requests and proc files: published once in
+/// the module's `init`, and dropped last, after the netlink family, the
+/// per-namespace proc files and all probes (the only callers) are gone.
+pub(crate) static MONITOR: Published<DropMonitor> = Published::new();
 
 /// Whether the TOA probe is on (the module-wide probe set; on until the
 /// monitor exists).
@@ -89,11 +92,7 @@ pub(crate) fn toa_probe_on() -> bool {
 
 /// The drop monitor, once the module created it.
 pub(crate) fn monitor() -> Option<&'static DropMonitor> {
-    let ptr = MONITOR.load(Ordering::Acquire) as *const DropMonitor;
-    // SAFETY: `publish` stored the address of the pinned monitor, which the
-    // module drops last, after the netlink family, the per-namespace proc
-    // files and all probes (the only callers) are gone.
-    (!ptr.is_null()).then(|| unsafe { &*ptr })
+    MONITOR.get()
 }
 
 impl DropMonitor {
@@ -114,15 +113,6 @@ impl DropMonitor {
             stats: [const { AtomicU64::new(0) }; uapi::DSTAT_COUNT],
             last_rescan: AtomicU64::new(0),
         })
-    }
-
-    /// Makes `self` what [`monitor`] returns.
-    ///
-    /// # Safety
-    ///
-    /// `self` must be pinned and outlive every caller of [`monitor`].
-    pub(crate) unsafe fn publish(&self) {
-        MONITOR.store(core::ptr::from_ref(self) as usize, Ordering::Release);
     }
 
     /// Counters (`enum nfscope_drop_stat`), hook probe figures included.
@@ -221,7 +211,7 @@ impl DropHook for DropMonitor {
         }
         let Some(cpu) = self.cpus.get(context::cpu() as usize) else { return };
         self.count(uapi::DSTAT_DROPS);
-        let attribution = if on.probe_on(uapi::PROBE_HOOKS) { self.hooks.attribute(skb.addr(), reason, location as u64) } else { None };
+        let attribution = if on.probe_on(uapi::PROBE_HOOKS) { self.hooks.attribute(skb, reason, location as u64) } else { None };
         if attribution.is_some() {
             self.count(uapi::DSTAT_ATTRIBUTED);
         }
@@ -229,29 +219,29 @@ impl DropHook for DropMonitor {
             netns: place.netns,
             reason,
             loc: [location as u64, 0, 0],
-            func: attribution.map_or(0, |a| a.call.func),
-            priv_: attribution.map_or(0, |a| a.call.priv_),
-            pf: attribution.map_or(0, |a| a.call.pf),
-            hooknum: attribution.map_or(0, |a| a.call.hooknum),
+            func: attribution.map_or(0, |a| a.call().func),
+            priv_: attribution.map_or(0, |a| a.call().priv_),
+            pf: attribution.map_or(0, |a| a.call().pf),
+            hooknum: attribution.map_or(0, |a| a.call().hooknum),
             how: attribution.map_or(0, |a| a.how as u8),
             ct: attribution.map_or(0, |a| a.ct),
             ..Default::default()
         };
         let wanted = self.records_wanted(on).and_then(|config| {
             let seen = Seen::of_skb(skb, place);
-            let subject = seen.subject(false, reason, attribution.map(|a| a.call.hooknum));
+            let subject = seen.subject(false, reason, attribution.map(|a| a.call().hooknum));
             if config.matches(&subject) { Ok((config, seen)) } else { Err(Outcome::Filtered) }
         });
         let now = context::jiffies();
         let mut c = cpu.lock();
         // The hook's registration is looked up for a new summary line, and
         // again about once a second; records take the line's.
-        let line = c.summary.add(&key, now, DESC_TTL_S * context::hz(), || attribution.as_ref().and_then(describe));
+        let line = c.summary.add(&key, now, DESC_TTL_S * context::hz(), || attribution.as_ref().and_then(|a| a.describe()));
         let summarized = line.is_some();
         let hook = match line {
             Some(e) if wanted.is_ok() => attribution.map(|a| HookRecord::new(&a, e.desc)),
             // The table is full: looked up for the record.
-            None if wanted.is_ok() => attribution.map(|a| HookRecord::new(&a, describe(&a))),
+            None if wanted.is_ok() => attribution.map(|a| HookRecord::new(&a, a.describe())),
             _ => None,
         };
         let outcome = match wanted.and_then(|(config, seen)| Ok((c.slot(&config)?, config, seen))) {

@@ -11,7 +11,7 @@ use super::config::Subject;
 use super::summary::SumEntry;
 use crate::headers::{ip_headers, transport, IpHeaders, IPPROTO_TCP};
 use crate::uapi::{self, STACK_DEPTH};
-use crate::wrap::nfhooks::{self, HookDesc, OPS_NFTABLES};
+use crate::wrap::nfhooks::{HookDesc, OPS_NFTABLES};
 use crate::wrap::skb::Skb;
 use crate::wrap::sock::SockTuple;
 use crate::wrap::tracepoint::SkbPlace;
@@ -31,16 +31,10 @@ pub(crate) struct HookRecord {
 }
 
 impl HookRecord {
-    pub(super) fn new(a: &Attribution, desc: Option<HookDesc>) -> Self {
-        Self { func: a.call.func, pf: a.call.pf, hooknum: a.call.hooknum, how: a.how as u8, ct: a.ct, desc }
+    pub(super) fn new(a: &Attribution<'_>, desc: Option<HookDesc>) -> Self {
+        let c = a.call();
+        Self { func: c.func, pf: c.pf, hooknum: c.hooknum, how: a.how as u8, ct: a.ct, desc }
     }
-}
-
-/// The registration of the attributed call. Called from the `kfree_skb`
-/// probe, while the call (or `nf_hook_slow` right after it) still runs.
-pub(super) fn describe(a: &Attribution) -> Option<HookDesc> {
-    // SAFETY: the call still runs (above), so its netns is live.
-    unsafe { nfhooks::describe(&a.call) }
 }
 
 /// The first bytes of a dropped packet, from its network header.

@@ -8,16 +8,19 @@ mod drops;
 mod status;
 mod toa;
 
+use crate::netns::NetnsState;
 use crate::wrap::net::Net;
+use crate::wrap::pernet::Registered;
 use crate::wrap::procfs::ProcDir;
 use kernel::prelude::*;
 
-/// `net`'s directory with all its files. Process context.
-pub(crate) fn dir(net: &Net) -> Result<ProcDir> {
+/// `net`'s directory with all its files, from `NetnsState::attach`. Process
+/// context.
+pub(crate) fn dir(net: &Net, attached: Registered<'_, NetnsState>) -> Result<ProcDir> {
     let dir = ProcDir::new(net, c"nfscope")?;
-    dir.add_file::<status::StatusFile>(c"status")?;
-    dir.add_file::<toa::ToaFile>(c"toa")?;
-    dir.add_file::<toa::ToaStatsFile>(c"toa_stats")?;
-    dir.add_file::<drops::DropsFile>(c"drops")?;
+    dir.add_file::<status::StatusFile>(c"status", attached)?;
+    dir.add_file::<toa::ToaFile>(c"toa", attached)?;
+    dir.add_file::<toa::ToaStatsFile>(c"toa_stats", attached)?;
+    dir.add_file::<drops::DropsFile>(c"drops", attached)?;
     Ok(dir)
 }

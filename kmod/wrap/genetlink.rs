@@ -11,7 +11,7 @@ use super::compat::{self, CStrExt as _};
 use crate::bindings;
 use core::ffi::CStr;
 use crate::wrap::net::Net;
-use crate::wrap::pernet::{state_of, PernetState};
+use crate::wrap::pernet::{state_of, PernetState, Registered};
 use core::marker::PhantomData;
 use kernel::error::{from_result, to_result};
 use kernel::ffi;
@@ -37,16 +37,21 @@ pub(crate) trait GenlHandler {
 ///
 /// # Invariants
 ///
-/// The family is registered while `self` lives. It must be dropped before the
-/// [`PernetRegistration`](crate::wrap::pernet::PernetRegistration) of
-/// `H::State`, and created after it.
+/// The family is registered while `self` lives.
 pub(crate) struct FamilyRegistration<H: GenlHandler> {
     _handler: PhantomData<H>,
 }
 
 impl<H: GenlHandler> FamilyRegistration<H> {
-    /// Registers the family with `H` handling every command. Process context.
-    pub(crate) fn new() -> Result<Self> {
+    /// Registers the family with `H` handling every command, after the
+    /// per-namespace state its handlers look up (`registered`). Process
+    /// context.
+    ///
+    /// # Safety
+    ///
+    /// The family must be dropped before the `PernetRegistration` that
+    /// `registered` comes from.
+    pub(crate) unsafe fn new(_registered: Registered<'_, H::State>) -> Result<Self> {
         // SAFETY: `doit_callback::<H>` has the `doit` signature; the shim's
         // tables are static.
         to_result(unsafe {

@@ -11,7 +11,7 @@
 use crate::bindings;
 use core::ffi::CStr;
 use crate::wrap::fprobe::{CallRegs, Fprobe, FprobeHandler, Target};
-use crate::wrap::pernet::{state_of, PernetState};
+use crate::wrap::pernet::{state_of, PernetState, Registered};
 use crate::wrap::sock::{sock_tuple, SockTuple};
 use core::marker::PhantomData;
 use kernel::prelude::*;
@@ -73,12 +73,14 @@ impl<T: GetnameHook> FprobeHandler for Getname<T> {
 pub(crate) type GetnameProbe<T> = Fprobe<Getname<T>>;
 
 impl<T: GetnameHook> Fprobe<Getname<T>> {
-    /// Probes `symbol` (`inet_getname` or `inet6_getname`). Process context.
+    /// Probes `symbol` (`inet_getname` or `inet6_getname`), after `T`'s
+    /// registration (`registered`). Process context.
     ///
     /// # Safety
     ///
-    /// The `PernetRegistration<T>` must exist before and outlive the probe.
-    pub(crate) unsafe fn on_getname(symbol: &'static CStr) -> Result<Self> {
+    /// The probe must be dropped before the `PernetRegistration` that
+    /// `registered` comes from.
+    pub(crate) unsafe fn on_getname(symbol: &'static CStr, _registered: Registered<'_, T>) -> Result<Self> {
         // SAFETY: both functions are `getname(sock, uaddr, peer)` returning
         // the address length; `Getname` points to nothing.
         unsafe { Fprobe::new(Target::Symbol(symbol), Getname(PhantomData)) }

@@ -8,6 +8,7 @@ pub(crate) mod compat;
 pub(crate) mod context;
 pub(crate) mod fprobe;
 pub(crate) mod genetlink;
+pub(crate) mod global;
 pub(crate) mod getname;
 pub(crate) mod lock_bh;
 pub(crate) mod lock_irq;

@@ -6,7 +6,7 @@
 
 use crate::bindings;
 use crate::wrap::net::Net;
-use crate::wrap::pernet::{state_of, PernetState};
+use crate::wrap::pernet::{state_of, PernetState, Registered};
 use crate::wrap::skb::Skb;
 use kernel::error::to_result;
 use kernel::ffi;
@@ -150,9 +150,9 @@ const OTHER_POINTS: [u32; 4] = [
 
 impl HookSet {
     /// Registers `T::on_packet` at LOCAL_IN of `net` (and at every other point
-    /// if `all_points`), at `priority`. Must be called from `T::attach` and
+    /// if `all_points`), at `priority`. Called from `T::attach` (`attached`),
     /// the result kept in `T`. Process context.
-    pub(crate) fn new<T: PacketHook>(net: &Net, priority: i32, all_points: bool) -> Result<Self> {
+    pub(crate) fn new<T: PacketHook>(net: &Net, priority: i32, all_points: bool, _attached: Registered<'_, T>) -> Result<Self> {
         let hook: HookFn = hook_callback::<T>;
         // SAFETY: `net` is live; the result is kept in `T` (caller), which
         // `net` outlives and which outlives every hook call.

@@ -10,16 +10,20 @@
 
 use crate::bindings;
 use crate::wrap::fprobe::{CallRegs, Fprobe, FprobeHandler, Target};
+use crate::wrap::skb::{Skb, DROP_REASON_NETFILTER_DROP};
+use core::marker::PhantomData;
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
-/// One call of a hook function.
+/// One call of a hook function, as plain data: what it ran for, kept after
+/// the call (see [`LiveCall`] for what may be read through it).
 #[repr(C)]
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct HookCall {
-    /// The `sk_buff` and `struct net` the hook runs for; only valid while
-    /// the hook (or `nf_hook_slow` around it) runs.
+    /// The addresses of the `sk_buff` and `struct net` the hook ran for:
+    /// keys, dereferenced only through a [`LiveCall`].
     pub(crate) skb: usize,
-    pub(crate) net: usize,
+    net: usize,
     /// The hook function and its registration's `priv`.
     pub(crate) func: usize,
     pub(crate) priv_: usize,
@@ -34,24 +38,107 @@ pub(crate) struct HookCall {
 // SAFETY: `repr(C)` of integers: any bytes are a valid value.
 unsafe impl super::compat::FromBytes for HookCall {}
 
+/// A hook call as its entry saw it, with two words the watcher keeps with
+/// it (`repr(C)` plain data, so it can sit in a `SeqRing`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct EnteredCall {
+    pub(crate) call: HookCall,
+    /// The probed function's tag.
+    pub(crate) tag: u32,
+    pub(crate) words: [u32; 2],
+}
+
+// SAFETY: `repr(C)` of integers and a `HookCall` (itself `FromBytes`): any
+// bytes are a valid value.
+unsafe impl super::compat::FromBytes for EnteredCall {}
+
+/// A hook call whose `sk_buff` and namespace are live for `'a`: handed to
+/// [`HookWatch::on_entry`] while the call runs, or made by
+/// [`LiveCall::freed_by_netfilter`] while netfilter frees the call's skb.
+#[derive(Clone, Copy)]
+pub(crate) struct LiveCall<'a> {
+    call: HookCall,
+    _live: PhantomData<&'a ()>,
+}
+
+impl<'a> LiveCall<'a> {
+    /// The call's plain data.
+    pub(crate) fn call(&self) -> &HookCall {
+        &self.call
+    }
+
+    /// The call `call`, recorded by an entry probe for the skb netfilter is
+    /// freeing now (`skb`, with drop reason `reason`), as a live call; `None`
+    /// if the reason is not netfilter's or the call was for another skb.
+    ///
+    /// Netfilter frees with `NETFILTER_DROP` only inside a hook point's run
+    /// (`nf_hook_slow`, or a hook function it calls): the hook state the call
+    /// was entered with, its namespace included, lives on that run's stack
+    /// frame until the free returns. The call is the newest entered for this
+    /// skb's address (the caller's choice, within a second), so it is of this
+    /// skb's run: an earlier skb at the same address had its calls entered
+    /// before this skb's own.
+    pub(crate) fn freed_by_netfilter(skb: &'a Skb, reason: u32, call: &HookCall) -> Option<Self> {
+        (reason == DROP_REASON_NETFILTER_DROP && call.skb == skb.addr()).then_some(Self { call: *call, _live: PhantomData })
+    }
+
+    /// `(insert_failed, chaintoolong)` of the call namespace's conntrack on
+    /// the CPU the call started on.
+    pub(crate) fn ct_stats(&self) -> (u32, u32) {
+        let (mut insert_failed, mut chaintoolong) = (0, 0);
+        // SAFETY: the namespace is live for `'a` (type invariant); reads two
+        // per-CPU counters.
+        unsafe { bindings::nfscope_ct_stats(self.call.net as *const _, self.call.cpu, &mut insert_failed, &mut chaintoolong) };
+        (insert_failed, chaintoolong)
+    }
+
+    /// Whether the conntrack entry of the call's skb was killed (e.g. by a
+    /// flush) before it could be confirmed.
+    pub(crate) fn ct_dying(&self) -> bool {
+        // SAFETY: the skb is live for `'a` (type invariant).
+        unsafe { bindings::nfscope_skb_ct_dying(self.call.skb as *const _) }
+    }
+
+    /// The call's registration (priority; nftables table and chain), if it
+    /// is still registered.
+    pub(crate) fn describe(&self) -> Option<HookDesc> {
+        let c = &self.call;
+        let mut raw = bindings::nfscope_hook_desc::default();
+        // SAFETY: the namespace is live for `'a` (type invariant); the shim
+        // reads its hook list under RCU and copies names into `raw`.
+        let found = unsafe {
+            bindings::nfscope_hook_describe(c.net as *const _, c.pf, c.hooknum, c.func as u64, c.priv_ as u64, &mut raw)
+        };
+        // The kernel's `c_char` is `u8`.
+        found.then_some(HookDesc { priority: raw.priority, ops_type: raw.ops_type, table_family: raw.table_family, table: raw.table, chain: raw.chain })
+    }
+}
+
 /// What to do at each call of a probed hook function. Runs wherever
 /// netfilter runs (softirq or process context, preemption off): must not
 /// sleep.
-pub(crate) trait HookWatch: Sync + 'static {
-    fn on_entry(&self, call: &HookCall, tag: u32);
+pub(crate) trait HookWatch: Send + Sync + 'static {
+    fn on_entry(&self, call: &LiveCall<'_>, tag: u32);
+}
+
+/// A function on a netfilter hook list (an `nf_hookfn`), as
+/// [`hook_functions`] found it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HookFn(usize);
+
+impl HookFn {
+    pub(crate) fn addr(self) -> usize {
+        self.0
+    }
 }
 
 /// The fprobe handler for a set of hook functions.
 pub(crate) struct HookFns<W: HookWatch> {
-    watch: *const W,
+    watch: Arc<W>,
     /// (function, tag), sorted by address.
     funcs: KVec<(usize, u32)>,
 }
-
-// SAFETY: `watch` is only shared (`W: Sync`); the rest is plain data.
-unsafe impl<W: HookWatch> Send for HookFns<W> {}
-// SAFETY: as above.
-unsafe impl<W: HookWatch> Sync for HookFns<W> {}
 
 impl<W: HookWatch> HookFns<W> {
     /// The probed function a call site lies in: the last one starting at or
@@ -70,8 +157,8 @@ impl<W: HookWatch> FprobeHandler for HookFns<W> {
         let (func, tag) = self.func_of(regs.entry_ip())?;
         let mut a = bindings::nfscope_hook_args::default();
         // SAFETY: every probed function is an `nf_hookfn(priv, skb, state)`
-        // (`on_hook_fns`'s contract): its registers hold them, and `state`
-        // is live during the call.
+        // (a `HookFn`): its registers hold them, and `state` is live during
+        // the call.
         unsafe { bindings::nfscope_hook_args(regs.raw(), &mut a) };
         let call = HookCall {
             skb: a.skb as usize,
@@ -83,8 +170,8 @@ impl<W: HookWatch> FprobeHandler for HookFns<W> {
             cpu: a.cpu,
             stamp: a.jiffies,
         };
-        // SAFETY: `watch` outlives the probe (`on_hook_fns`'s contract).
-        unsafe { &*self.watch }.on_entry(&call, tag);
+        // The call runs: its skb and `state->net` are live meanwhile.
+        self.watch.on_entry(&LiveCall { call, _live: PhantomData }, tag);
         Some(())
     }
 
@@ -95,24 +182,19 @@ impl<W: HookWatch> FprobeHandler for HookFns<W> {
 pub(crate) type HookFnsProbe<W> = Fprobe<HookFns<W>>;
 
 impl<W: HookWatch> Fprobe<HookFns<W>> {
-    /// Probes the hook functions `funcs` (address, tag), telling `watch`
+    /// Probes the hook functions `funcs` (function, tag), telling `watch`
     /// about their calls with each function's tag. Process context (may
     /// sleep). Fails as a whole if one function cannot be probed.
-    ///
-    /// # Safety
-    ///
-    /// Every address must be a netfilter hook function (`nf_hookfn`: `priv,
-    /// skb, state`), and `watch` must stay valid until the probe is dropped.
-    pub(crate) unsafe fn on_hook_fns(funcs: &[(usize, u32)], watch: *const W) -> Result<Self> {
+    pub(crate) fn on_hook_fns(funcs: &[(HookFn, u32)], watch: Arc<W>) -> Result<Self> {
         let mut sorted = KVec::with_capacity(funcs.len(), GFP_KERNEL)?;
         let mut addrs = KVec::with_capacity(funcs.len(), GFP_KERNEL)?;
         for &(f, tag) in funcs {
-            sorted.push((f, tag), GFP_KERNEL)?;
-            addrs.push(f, GFP_KERNEL)?;
+            sorted.push((f.addr(), tag), GFP_KERNEL)?;
+            addrs.push(f.addr(), GFP_KERNEL)?;
         }
         crate::sort::sort_by_key(&mut sorted, |&(f, _)| f);
-        // SAFETY: every address is an `nf_hookfn`, which `HookFns` reads;
-        // `watch` outlives the probe (caller).
+        // SAFETY: every address is an `nf_hookfn` (`HookFn`), which
+        // `HookFns` reads its arguments as; the handler owns its `watch`.
         unsafe { Fprobe::new(Target::Addrs(addrs), HookFns { watch, funcs: sorted }) }
     }
 
@@ -135,11 +217,13 @@ pub(crate) fn hook_slow_addr() -> u64 {
 }
 
 /// The distinct functions on the IPv4 and IPv6 hooks of every namespace now
-/// (at most `out.len()`); returns how many were written.
-pub(crate) fn hook_functions(out: &mut [u64]) -> usize {
-    // SAFETY: `out` is valid for `out.len()` entries; the shim walks the
-    // hook lists under RCU.
-    unsafe { bindings::nfscope_hook_functions(out.as_mut_ptr(), out.len() as u32) as usize }
+/// (at most `N`), and how many there are.
+pub(crate) fn hook_functions<const N: usize>() -> ([HookFn; N], usize) {
+    let mut raw = [0u64; N];
+    // SAFETY: `raw` is valid for `N` entries; the shim walks the hook lists
+    // under RCU.
+    let n = unsafe { bindings::nfscope_hook_functions(raw.as_mut_ptr(), N as u32) } as usize;
+    (raw.map(|f| HookFn(f as usize)), n.min(N))
 }
 
 /// The registration a hook call belongs to.
@@ -168,47 +252,4 @@ impl HookDesc {
     pub(crate) fn chain(&self) -> &[u8] {
         Self::name(&self.chain)
     }
-}
-
-/// Looks up `call`'s registration.
-///
-/// # Safety
-///
-/// The hook call must still be running (or `nf_hook_slow` around it), so
-/// that `call.net` is live.
-pub(crate) unsafe fn describe(call: &HookCall) -> Option<HookDesc> {
-    let mut raw = bindings::nfscope_hook_desc::default();
-    // SAFETY: `call.net` is live (caller); the shim reads the hook list
-    // under RCU and copies names into `raw`.
-    let found = unsafe {
-        bindings::nfscope_hook_describe(call.net as *const _, call.pf, call.hooknum, call.func as u64, call.priv_ as u64, &mut raw)
-    };
-    if !found {
-        return None;
-    }
-    // The kernel's `c_char` is `u8`.
-    Some(HookDesc { priority: raw.priority, ops_type: raw.ops_type, table_family: raw.table_family, table: raw.table, chain: raw.chain })
-}
-
-/// `(insert_failed, chaintoolong)` of `net`'s conntrack on `cpu`.
-///
-/// # Safety
-///
-/// `net` must be live (a running hook call's).
-pub(crate) unsafe fn ct_stats(net: usize, cpu: u32) -> (u32, u32) {
-    let (mut insert_failed, mut chaintoolong) = (0, 0);
-    // SAFETY: `net` is live (caller); reads two per-CPU counters.
-    unsafe { bindings::nfscope_ct_stats(net as *const _, cpu, &mut insert_failed, &mut chaintoolong) };
-    (insert_failed, chaintoolong)
-}
-
-/// Whether the conntrack entry of `skb` was killed (e.g. by a flush)
-/// before it could be confirmed.
-///
-/// # Safety
-///
-/// `skb` must be live (a running hook call's).
-pub(crate) unsafe fn skb_ct_dying(skb: usize) -> bool {
-    // SAFETY: `skb` is live (caller).
-    unsafe { bindings::nfscope_skb_ct_dying(skb as *const _) }
 }

@@ -21,9 +21,28 @@ pub(crate) trait PernetState: Sized + Send + Sync + 'static {
     fn new(net: &Net) -> Result<Self>;
 
     /// Runs once the state is at its final address, where [`state_of`] finds
-    /// it: the place to register callbacks that look it up. Process context.
-    fn attach(&self, net: &Net) -> Result;
+    /// it: the place to register per-namespace callbacks that look it up
+    /// (they take `attached`, and are kept in the state, which drops them
+    /// before it goes). Process context.
+    fn attach(&self, net: &Net, attached: Registered<'_, Self>) -> Result;
 }
+
+/// Proof that `T` is registered as per-namespace state, so that callbacks
+/// registered now find it with [`state_of`]. Only a live
+/// [`PernetRegistration<T>`] hands one out ([`PernetRegistration::registered`],
+/// and to [`PernetState::attach`]); registrations whose callbacks look `T`
+/// up take one, which orders them after `T`'s registration.
+pub(crate) struct Registered<'a, T: PernetState> {
+    _registration: PhantomData<&'a T>,
+}
+
+impl<T: PernetState> Clone for Registered<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: PernetState> Copy for Registered<'_, T> {}
 
 /// The id the kernel assigns a [`PernetRegistration`]; a `static` of its state type.
 pub(crate) struct PernetId(Opaque<ffi::c_uint>);
@@ -87,6 +106,12 @@ impl<T: PernetState> PernetRegistration<T> {
         Ok(Self { ops, _state: PhantomData })
     }
 
+    /// The proof that `T` is registered, for module-wide registrations whose
+    /// callbacks look it up (each must be dropped before `self`).
+    pub(crate) fn registered(&self) -> Registered<'_, T> {
+        Registered { _registration: PhantomData }
+    }
+
     /// # Safety
     ///
     /// Called by the kernel with a live namespace whose slot of our `size` is
@@ -105,7 +130,7 @@ impl<T: PernetState> PernetRegistration<T> {
             unsafe { slot.write(state) };
             // SAFETY: just initialized; it stays there until `exit_callback`.
             let state = unsafe { &*slot };
-            if let Err(e) = state.attach(net) {
+            if let Err(e) = state.attach(net, Registered { _registration: PhantomData }) {
                 // SAFETY: initialized above, not used after this; the kernel
                 // frees the slot and never calls `exit_callback` for it.
                 unsafe { core::ptr::drop_in_place(slot) };

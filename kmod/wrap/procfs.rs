@@ -8,7 +8,7 @@ use super::compat::CStrExt as _;
 use crate::bindings;
 use core::ffi::CStr;
 use crate::wrap::net::Net;
-use crate::wrap::pernet::{state_of, PernetState};
+use crate::wrap::pernet::{state_of, PernetState, Registered};
 use kernel::ffi;
 use kernel::prelude::*;
 use super::compat::SeqFile;
@@ -56,9 +56,10 @@ impl ProcDir {
         Ok(Self { parent, dir, name })
     }
 
-    /// Adds a read-only file showing `F`. Must be called from the `attach` of
-    /// `F::State`, with `self` kept in that state. Process context.
-    pub(crate) fn add_file<F: ProcShow>(&self, name: &'static CStr) -> Result {
+    /// Adds a read-only file showing `F`. Called from the `attach` of
+    /// `F::State` (`attached`), with `self` kept in that state. Process
+    /// context.
+    pub(crate) fn add_file<F: ProcShow>(&self, name: &'static CStr, _attached: Registered<'_, F::State>) -> Result {
         // SAFETY: `self.dir` is live (type invariant); `name` is static; the
         // show callback's requirements are met because the file lives no
         // longer than the directory, which `F::State` owns.

@@ -7,7 +7,7 @@
 use super::compat::CStrExt as _;
 use crate::bindings;
 use core::ffi::CStr;
-use crate::wrap::pernet::{state_of, PernetState};
+use crate::wrap::pernet::{state_of, PernetState, Registered};
 use crate::wrap::skb::Skb;
 use crate::wrap::sock::{sock_tuple, SockTuple};
 use kernel::error::to_result;
@@ -68,9 +68,14 @@ pub(crate) trait SockStateHook: PernetState {
     fn on_sock_state(&self, sock: &SockTuple, old: i32, new: i32);
 }
 
-/// Probes `sock:inet_sock_set_state` for `T`. Must be dropped before the
-/// `PernetRegistration<T>`, and created after it.
-pub(crate) fn probe_inet_sock_set_state<T: SockStateHook>() -> Result<TracepointProbe> {
+/// Probes `sock:inet_sock_set_state` for `T`, after `T`'s registration
+/// (`registered`).
+///
+/// # Safety
+///
+/// The probe must be dropped before the `PernetRegistration` that
+/// `registered` comes from.
+pub(crate) unsafe fn probe_inet_sock_set_state<T: SockStateHook>(_registered: Registered<'_, T>) -> Result<TracepointProbe> {
     let probe: unsafe extern "C" fn(*mut ffi::c_void, *const bindings::sock, ffi::c_int, ffi::c_int) =
         inet_sock_set_state_probe::<T>;
     // SAFETY: the probe has the tracepoint's prototype
