@@ -79,6 +79,14 @@ link_ns() {
 	ip -n "$b" link set "v$b" up
 }
 
+# ns_pair: namespaces a and b, linked (a: 198.18.1.1 and 2001:db8:1::1,
+# b: .2 and ::2): where most scenarios send and drop their traffic.
+ns_pair() {
+	make_ns a
+	make_ns b
+	link_ns a b 1
+}
+
 # status_json NS: `nfscope status --json` inside NS.
 status_json() { ip netns exec "$1" "$NFSCOPE_BIN" status --json; }
 
@@ -163,9 +171,7 @@ udp_drop_table() {
 # on a firewalled server) and dropping UDP to port 7777 (table inet f):
 # what the drops benchmark and the profile aids measure on.
 bench_pair() {
-	make_ns a
-	make_ns b
-	link_ns a b 1
+	ns_pair
 	ip netns exec b nft -f - <<-'NFT'
 		table inet f {
 			chain input {
@@ -276,6 +282,20 @@ wait_records_sent() {
 		((s + l >= q))
 	}
 	wait_progress records_sent || fail "records not all sent ($(records_sent)); no progress for 60 s"
+}
+
+# wait_lines FILE PATTERN N WHAT: until N lines of FILE match PATTERN (a
+# watch's output reaching what the scenario sent); fails when their number
+# made no progress for 60 s.
+wait_lines() {
+	local file=$1 pattern=$2 n=$3 what=$4
+	lines_there() {
+		local c
+		c=$(grep -c -- "$pattern" "$file" || true)
+		echo "$c of $n"
+		((c >= n))
+	}
+	wait_progress lines_there || fail "$what: $(lines_there) lines matching '$pattern' in $file; no progress for 60 s"
 }
 
 # drop_stat NAME: a counter of `nfscope drops config --json`.

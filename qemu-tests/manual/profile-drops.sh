@@ -20,9 +20,7 @@
 source "$NFSCOPE_ROOT/qemu-tests/lib.sh"
 NB=${1:?usage: profile-drops.sh NETBENCH}
 N_UDP=${N_UDP:-20000}
-make_ns a
-make_ns b
-link_ns a b 1
+ns_pair
 udp_drop_table b 7777
 out=$NFSCOPE_OUT
 # perf cannot write its data over 9p (EFAULT): a tmpfs.

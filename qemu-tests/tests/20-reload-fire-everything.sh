@@ -22,9 +22,7 @@ cycles=${NFSCOPE_RELOAD_CYCLES:-200}
 slow=1
 is_debug_kernel && cycles=${NFSCOPE_RELOAD_CYCLES:-50} slow=5
 
-make_ns a
-make_ns b
-link_ns a b 1
+ns_pair
 # a: no RSTs for the crafted TOA connection; b: the drop the summary must
 # attribute to table inet storm, chain input.
 ip netns exec a nft add table inet craft

@@ -8,9 +8,7 @@
 source "$NFSCOPE_ROOT/qemu-tests/lib.sh"
 require ip nft setpriv
 
-make_ns a
-make_ns b
-link_ns a b 1
+ns_pair
 load_module
 b_inode=$(stat -L -c %i /run/netns/b)
 ip netns exec b nft -f - <<'NFT'

@@ -15,9 +15,7 @@
 source "$NFSCOPE_ROOT/qemu-tests/lib.sh"
 require ip nft conntrack
 
-make_ns a
-make_ns b
-link_ns a b 1
+ns_pair
 load_module
 a_inode=$(stat -L -c %i /run/netns/a)
 clash_nat

@@ -10,9 +10,7 @@ source "$NFSCOPE_ROOT/qemu-tests/lib.sh"
 require ip nft
 
 TOTAL=200000
-make_ns a
-make_ns b
-link_ns a b 1
+ns_pair
 load_module
 udp_drop_table b 7777
 

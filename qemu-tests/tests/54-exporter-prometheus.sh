@@ -14,9 +14,7 @@ source "$NFSCOPE_ROOT/qemu-tests/lib.sh"
 require ip nft conntrack prometheus promtool
 
 STORM=3000
-make_ns a
-make_ns b
-link_ns a b 1
+ns_pair
 load_module
 udp_drop_table b 7777
 clash_nat

@@ -14,9 +14,7 @@ source "$NFSCOPE_ROOT/qemu-tests/lib.sh"
 require ip nft tshark
 
 SNAP=128
-make_ns a
-make_ns b
-link_ns a b 1
+ns_pair
 load_module
 udp_drop_table b 7777
 ip netns exec b nft add rule inet storm input tcp dport 8888 drop
@@ -50,7 +48,15 @@ for _ in range(5):
         pass
     t.close()
 PY
-sleep 3
+# The 20 + 10 nft UDP, 10 closed-port and at least 5 nft TCP drops are
+# delivered by both (and the module sent every record it queued) before
+# the watches stop.
+for f in module.json bpf.json; do
+	wait_lines "$NFSCOPE_OUT/$f" '"dport":7777,' 30 "$f: nft UDP drops"
+	wait_lines "$NFSCOPE_OUT/$f" '"dport":9999,' 10 "$f: closed-port drops"
+	wait_lines "$NFSCOPE_OUT/$f" '"dport":8888,' 5 "$f: nft TCP drops"
+done
+wait_records_sent
 kill -INT $module_watch $bpf_watch
 wait $module_watch || fail "drops watch: $(cat "$NFSCOPE_OUT/module.err")"
 wait $bpf_watch || fail "trace watch: $(cat "$NFSCOPE_OUT/bpf.json.err")"

@@ -11,9 +11,7 @@ source "$NFSCOPE_ROOT/qemu-tests/lib.sh"
 require ip setpriv unshare
 
 [ ! -e /sys/module/nfscope ] || fail "the module is loaded; this scenario runs without it"
-make_ns a
-make_ns b
-link_ns a b 1
+ns_pair
 b_inode=$(stat -L -c %i /run/netns/b)
 
 udp_to() { ip netns exec a "$PY" -c 'import socket,sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("198.18.1.2", int(sys.argv[1])))' "$1"; }
@@ -85,16 +83,27 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for _ in range(300):
     s.sendto(b"x", ("198.18.1.2", 9999))'
 kill -CONT "$reader"
-sleep 2
-kill -INT "$watch_pid"
-wait "$watch_pid" || fail "trace watch (stalled): $(cat "$NFSCOPE_OUT/loss.json.err")"
-counts=$("$PY" -c 'import json, sys
+# delivered_and_lost: records in loss.json and records it reports lost.
+delivered_and_lost() {
+	"$PY" -c 'import json, sys
 recs = lost = 0
 for line in open(sys.argv[1]):
     j = json.loads(line)
     if j["type"] == "drop": recs += 1
     elif j["type"] == "lost" and j["where"] == "kernel": lost += j["count"]
-print(recs, lost)' "$NFSCOPE_OUT/loss.json")
+print(recs, lost)' "$NFSCOPE_OUT/loss.json"
+}
+# Until the resumed reader has accounted for all 300 drops.
+all_accounted() {
+	local r l
+	read -r r l < <(delivered_and_lost)
+	echo "$r delivered, $l lost"
+	((r + l >= 300))
+}
+wait_progress all_accounted || fail "trace watch (stalled): $(all_accounted) of 300; no progress for 60 s"
+kill -INT "$watch_pid"
+wait "$watch_pid" || fail "trace watch (stalled): $(cat "$NFSCOPE_OUT/loss.json.err")"
+counts=$(delivered_and_lost)
 echo "delivered, lost: $counts"
 read -r recs lost <<<"$counts"
 assert_cmp "$lost" -gt 0 "records reported lost by a stalled reader"

@@ -11,9 +11,7 @@ require ip nft
 
 NFT_DROPS=6000
 CLOSED=3000
-make_ns a
-make_ns b
-link_ns a b 1
+ns_pair
 load_module
 udp_drop_table b 7777
 
