@@ -3,258 +3,13 @@
 use crate::kallsyms::{AddrHasher, Symbolizer};
 use crate::netlink::{get_s32, get_string, get_u16, get_u32, get_u64, get_u8, Attr, AttrTable, Attrs, GenlSocket, NetlinkError};
 use nfscope_codec::uapi;
+use nfscope_events::{proto_name, tcp_flags_text, tcp_state_name, DropEvent, DropRecord, HookInfo, HookParts, RecordHook};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::ffi::c_char;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::net::IpAddr;
 use std::sync::Arc;
-
-/// One dropped packet, as the module saw it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct DropRecord {
-    pub time_ns: u64,
-    pub cpu: u32,
-    pub pid: u32,
-    pub comm: String,
-    /// Inode of the packet's network namespace (0: unknown).
-    pub netns: u32,
-    pub ifindex: u32,
-    /// Ethertype (0 on some transmit paths).
-    pub l3proto: u16,
-    pub protocol: Option<String>,
-    pub saddr: Option<IpAddr>,
-    pub daddr: Option<IpAddr>,
-    pub sport: Option<u16>,
-    pub dport: Option<u16>,
-    /// TCP flags as tcpdump letters (S, F, R, P, ., U, E, W).
-    pub tcp_flags: Option<String>,
-    pub len: u32,
-    pub reason: u32,
-    pub reason_name: String,
-    /// The socket's TCP state (reset records).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tcp_state: Option<String>,
-    pub location: String,
-    /// The netfilter hook that dropped the packet, when one did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hook: Option<Arc<RecordHook>>,
-    pub stack: Vec<String>,
-    /// The packet's first bytes from its network header, when the watch
-    /// asked for them (`snaplen`); not part of the JSON.
-    #[serde(skip)]
-    pub packet: Option<Vec<u8>>,
-}
-
-/// A record's hook: the [`HookInfo`] (what `Deref` gives), with its JSON
-/// made once. A storm's records share a few hooks, and serializing the
-/// hook again for each record was about a fifth of the CLI's work per
-/// record (4,000 of 21,000 instructions, callgrind).
-#[derive(Debug)]
-pub struct RecordHook {
-    info: HookInfo,
-    json: Box<serde_json::value::RawValue>,
-}
-
-impl RecordHook {
-    pub fn new(info: HookInfo) -> Self {
-        // Strings, numbers and options only: serializing cannot fail.
-        let json = serde_json::value::to_raw_value(&info).expect("a HookInfo serializes");
-        Self { info, json }
-    }
-}
-
-impl std::ops::Deref for RecordHook {
-    type Target = HookInfo;
-    fn deref(&self) -> &HookInfo {
-        &self.info
-    }
-}
-
-impl PartialEq for RecordHook {
-    fn eq(&self, other: &Self) -> bool {
-        self.info == other.info
-    }
-}
-
-impl Eq for RecordHook {}
-
-impl Serialize for RecordHook {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.json.serialize(s)
-    }
-}
-
-/// The netfilter hook a drop is attributed to.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct HookInfo {
-    /// The hook function (e.g. `nft_do_chain_inet`, `nf_confirm`).
-    pub function: String,
-    /// "ipv4" or "ipv6".
-    pub family: String,
-    /// NF_INET_* name: PRE_ROUTING, LOCAL_IN, FORWARD, LOCAL_OUT, POST_ROUTING.
-    pub hook: String,
-    /// Priority of the registration (absent if it was gone by then).
-    pub priority: Option<i32>,
-    /// "freed" (the hook freed the packet) or "verdict" (it returned NF_DROP).
-    pub how: Option<String>,
-    /// "nftables", "conntrack" or "other".
-    pub class: String,
-    pub table: Option<String>,
-    pub chain: Option<String>,
-    /// Family of the nftables table: ip, ip6, inet, ...
-    pub table_family: Option<String>,
-    /// Conntrack confirm drops: insert_failed_dying, insert_failed_clash,
-    /// chaintoolong or confirm.
-    pub conntrack: Option<String>,
-}
-
-/// The kernel's hook point names (NF_INET_*).
-pub fn hook_point_name(h: u8) -> String {
-    ["PRE_ROUTING", "LOCAL_IN", "FORWARD", "LOCAL_OUT", "POST_ROUTING"]
-        .get(h as usize)
-        .map_or_else(|| format!("HOOK_{h}"), |n| (*n).to_string())
-}
-
-fn nfproto_name(pf: u8) -> String {
-    match pf {
-        1 => "inet".into(),
-        2 => "ip".into(),
-        3 => "arp".into(),
-        5 => "netdev".into(),
-        7 => "bridge".into(),
-        10 => "ip6".into(),
-        n => format!("pf{n}"),
-    }
-}
-
-/// The parts of a hook attribution, however they came.
-struct HookParts {
-    function: String,
-    pf: u8,
-    hooknum: u8,
-    priority: Option<i32>,
-    how: Option<u8>,
-    table: Option<String>,
-    chain: Option<String>,
-    table_family: Option<u8>,
-    ct: Option<u8>,
-}
-
-impl HookInfo {
-    fn new(p: HookParts) -> Self {
-        let conntrack = p.ct.map(|c| {
-            match c as u32 {
-                uapi::NFSCOPE_CT_DROP_INSERT_FAILED_DYING => "insert_failed_dying",
-                uapi::NFSCOPE_CT_DROP_INSERT_FAILED_CLASH => "insert_failed_clash",
-                uapi::NFSCOPE_CT_DROP_CHAINTOOLONG => "chaintoolong",
-                _ => "confirm",
-            }
-            .to_string()
-        });
-        let class = if p.table.is_some() {
-            "nftables"
-        } else if conntrack.is_some() || p.function.starts_with("nf_confirm") || p.function.contains("conntrack") {
-            "conntrack"
-        } else {
-            "other"
-        };
-        Self {
-            class: class.into(),
-            family: if p.pf == 10 { "ipv6".into() } else { "ipv4".into() },
-            hook: hook_point_name(p.hooknum),
-            priority: p.priority,
-            how: p.how.map(|h| if h as u32 == uapi::NFSCOPE_HOOK_HOW_FREED { "freed".to_string() } else { "verdict".to_string() }),
-            chain: p.chain,
-            table_family: p.table_family.map(nfproto_name),
-            table: p.table,
-            conntrack,
-            function: p.function,
-        }
-    }
-
-    /// Decodes an `enum nfscope_hook_attr` nest (summary lines).
-    pub fn decode(nest: &[u8]) -> Result<Self, NetlinkError> {
-        let a = AttrTable::<32>::new(Attrs(nest))?;
-        let opt = |k: u32| a.get(k);
-        Ok(Self::new(HookParts {
-            function: get_string(a.require(uapi::NFSCOPE_HOOK_A_FUNC, "hook function")?)?,
-            pf: get_u8(a.require(uapi::NFSCOPE_HOOK_A_PF, "hook pf")?)?,
-            hooknum: get_u8(a.require(uapi::NFSCOPE_HOOK_A_HOOKNUM, "hook number")?)?,
-            priority: opt(uapi::NFSCOPE_HOOK_A_PRIORITY)?.map(get_s32).transpose()?,
-            how: opt(uapi::NFSCOPE_HOOK_A_HOW)?.map(get_u8).transpose()?,
-            table: opt(uapi::NFSCOPE_HOOK_A_TABLE)?.map(get_string).transpose()?,
-            chain: opt(uapi::NFSCOPE_HOOK_A_CHAIN)?.map(get_string).transpose()?,
-            table_family: opt(uapi::NFSCOPE_HOOK_A_TABLE_FAMILY)?.map(get_u8).transpose()?,
-            ct: opt(uapi::NFSCOPE_HOOK_A_CT_DROP)?.map(get_u8).transpose()?,
-        }))
-    }
-
-    /// `ipv4 LOCAL_IN prio 0 nft inet t/input (nft_do_chain_inet, freed)`.
-    pub fn text(&self) -> String {
-        let mut s = format!("{} {}", self.family, self.hook);
-        if let Some(p) = self.priority {
-            s += &format!(" prio {p}");
-        }
-        if let (Some(t), Some(c)) = (&self.table, &self.chain) {
-            s += &format!(" nft {} {t}/{c}", self.table_family.as_deref().unwrap_or("?"));
-        }
-        if let Some(ct) = &self.conntrack {
-            s += &format!(" conntrack {ct}");
-        }
-        s += &format!(" ({}{})", self.function, self.how.as_ref().map(|h| format!(", {h}")).unwrap_or_default());
-        s
-    }
-}
-
-/// What a drop stream yields.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DropEvent {
-    Drop(DropRecord),
-    /// A TCP reset the kernel sent (same fields; `reason` is an
-    /// `enum sk_rst_reason`, source = the resetting side).
-    Rst(DropRecord),
-    /// The kernel lost this many records (buffer full, or not delivered).
-    KernelLost(u64),
-    /// This many records were left out by sampling or the rate limit.
-    Suppressed(u64),
-    /// The socket's buffer overflowed: an unknown number of events is gone.
-    SocketOverrun,
-}
-
-/// The names records give IP protocols.
-pub fn proto_name(p: u8) -> String {
-    match p {
-        1 => "icmp".into(),
-        6 => "tcp".into(),
-        17 => "udp".into(),
-        58 => "icmpv6".into(),
-        n => format!("ip-proto-{n}"),
-    }
-}
-
-/// tcpdump's letters for TCP flags.
-pub fn tcp_flags_text(f: u8) -> String {
-    let mut s = String::new();
-    for (bit, c) in [(0x02, 'S'), (0x01, 'F'), (0x04, 'R'), (0x08, 'P'), (0x20, 'U'), (0x40, 'E'), (0x80, 'W')] {
-        if f & bit != 0 {
-            s.push(c);
-        }
-    }
-    if f & 0x10 != 0 {
-        s.push('.');
-    }
-    s
-}
-
-/// The kernel's TCP state names.
-pub fn tcp_state_name(s: u8) -> String {
-    const NAMES: [&str; 13] = [
-        "", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE",
-        "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV",
-    ];
-    NAMES.get(s as usize).filter(|n| !n.is_empty()).map_or_else(|| format!("STATE_{s}"), |n| (*n).to_string())
-}
 
 fn ip(p: &[u8]) -> Option<IpAddr> {
     match p.len() {
@@ -264,53 +19,67 @@ fn ip(p: &[u8]) -> Option<IpAddr> {
     }
 }
 
-impl DropRecord {
-    /// Decodes a `struct nfscope_record` (`NFSCOPE_A_RECORD`), naming its
-    /// code addresses with `symbols`. Returns the record and whether it is a
-    /// reset.
-    pub fn from_wire(bytes: &[u8], names: &mut RecordNames) -> Result<(Self, bool), NetlinkError> {
-        if bytes.len() < std::mem::size_of::<uapi::nfscope_record>() {
-            return Err(NetlinkError::Protocol(format!("record of {} bytes: too short", bytes.len())));
-        }
-        // SAFETY: `bytes` holds at least a record, read without alignment;
-        // every bit pattern is a valid `nfscope_record` (integers and arrays
-        // of integers only).
-        let w: uapi::nfscope_record = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
-        let has = |flag: u32| w.flags as u32 & flag != 0;
-        let rst = w.kind as u32 == uapi::NFSCOPE_RECORD_RST;
-        let ip = match w.addr_len {
-            4 | 16 => Some(w.l4proto),
-            _ => None,
-        };
-        let addr = |a: &[u8; 16]| ip.and_then(|_| self::ip(&a[..w.addr_len as usize]));
-        let depth = (w.depth as usize).min(w.stack.len());
-        let hook = has(uapi::NFSCOPE_REC_HOOK).then(|| names.hook(&w));
-        let symbols = &mut names.symbols;
-        let r = Self {
-            time_ns: w.time_ns,
-            cpu: w.cpu,
-            pid: w.pid,
-            comm: c_string(&w.comm),
-            netns: w.netns,
-            ifindex: w.ifindex,
-            l3proto: w.l3proto,
-            protocol: ip.map(proto_name),
-            saddr: addr(&w.saddr),
-            daddr: addr(&w.daddr),
-            sport: has(uapi::NFSCOPE_REC_PORTS).then_some(w.sport),
-            dport: has(uapi::NFSCOPE_REC_PORTS).then_some(w.dport),
-            tcp_flags: has(uapi::NFSCOPE_REC_TCP_FLAGS).then(|| tcp_flags_text(w.tcp_flags)),
-            len: w.len,
-            reason: w.reason,
-            reason_name: c_string(&w.reason_name),
-            tcp_state: has(uapi::NFSCOPE_REC_TCP_STATE).then(|| tcp_state_name(w.tcp_state)),
-            location: symbols.format(w.location),
-            hook,
-            stack: w.stack[..depth].iter().map(|&a| symbols.format(a)).collect(),
-            packet: None,
-        };
-        Ok((r, rst))
+/// Decodes a `struct nfscope_record` (`NFSCOPE_A_RECORD`), naming its code
+/// addresses with `names`. Returns the record and whether it is a reset.
+pub fn record_from_wire(bytes: &[u8], names: &mut RecordNames) -> Result<(DropRecord, bool), NetlinkError> {
+    if bytes.len() < std::mem::size_of::<uapi::nfscope_record>() {
+        return Err(NetlinkError::Protocol(format!("record of {} bytes: too short", bytes.len())));
     }
+    // SAFETY: `bytes` holds at least a record, read without alignment;
+    // every bit pattern is a valid `nfscope_record` (integers and arrays
+    // of integers only).
+    let w: uapi::nfscope_record = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+    let has = |flag: u32| w.flags as u32 & flag != 0;
+    let rst = w.kind as u32 == uapi::NFSCOPE_RECORD_RST;
+    let ip = match w.addr_len {
+        4 | 16 => Some(w.l4proto),
+        _ => None,
+    };
+    let addr = |a: &[u8; 16]| ip.and_then(|_| self::ip(&a[..w.addr_len as usize]));
+    let depth = (w.depth as usize).min(w.stack.len());
+    let hook = has(uapi::NFSCOPE_REC_HOOK).then(|| names.hook(&w));
+    let symbols = &mut names.symbols;
+    let r = DropRecord {
+        time_ns: w.time_ns,
+        cpu: w.cpu,
+        pid: w.pid,
+        comm: c_string(&w.comm),
+        netns: w.netns,
+        ifindex: w.ifindex,
+        l3proto: w.l3proto,
+        protocol: ip.map(proto_name),
+        saddr: addr(&w.saddr),
+        daddr: addr(&w.daddr),
+        sport: has(uapi::NFSCOPE_REC_PORTS).then_some(w.sport),
+        dport: has(uapi::NFSCOPE_REC_PORTS).then_some(w.dport),
+        tcp_flags: has(uapi::NFSCOPE_REC_TCP_FLAGS).then(|| tcp_flags_text(w.tcp_flags)),
+        len: w.len,
+        reason: w.reason,
+        reason_name: c_string(&w.reason_name),
+        tcp_state: has(uapi::NFSCOPE_REC_TCP_STATE).then(|| tcp_state_name(w.tcp_state)),
+        location: symbols.format(w.location),
+        hook,
+        stack: w.stack[..depth].iter().map(|&a| symbols.format(a)).collect(),
+        packet: None,
+    };
+    Ok((r, rst))
+}
+
+/// Decodes an `enum nfscope_hook_attr` nest (summary lines).
+pub fn decode_hook(nest: &[u8]) -> Result<HookInfo, NetlinkError> {
+    let a = AttrTable::<32>::new(Attrs(nest))?;
+    let opt = |k: u32| a.get(k);
+    Ok(HookInfo::from_parts(HookParts {
+        function: get_string(a.require(uapi::NFSCOPE_HOOK_A_FUNC, "hook function")?)?,
+        pf: get_u8(a.require(uapi::NFSCOPE_HOOK_A_PF, "hook pf")?)?,
+        hooknum: get_u8(a.require(uapi::NFSCOPE_HOOK_A_HOOKNUM, "hook number")?)?,
+        priority: opt(uapi::NFSCOPE_HOOK_A_PRIORITY)?.map(get_s32).transpose()?,
+        how: opt(uapi::NFSCOPE_HOOK_A_HOW)?.map(get_u8).transpose()?,
+        table: opt(uapi::NFSCOPE_HOOK_A_TABLE)?.map(get_string).transpose()?,
+        chain: opt(uapi::NFSCOPE_HOOK_A_CHAIN)?.map(get_string).transpose()?,
+        table_family: opt(uapi::NFSCOPE_HOOK_A_TABLE_FAMILY)?.map(get_u8).transpose()?,
+        ct: opt(uapi::NFSCOPE_HOOK_A_CT_DROP)?.map(get_u8).transpose()?,
+    }))
 }
 
 /// A NUL-padded name field as a string (bytes up to the first NUL).
@@ -380,7 +149,7 @@ impl RecordNames {
             return Arc::clone(h);
         }
         let nft = has(uapi::NFSCOPE_REC_HOOK_NFT);
-        let hook = Arc::new(RecordHook::new(HookInfo::new(HookParts {
+        let hook = Arc::new(RecordHook::new(HookInfo::from_parts(HookParts {
             function: self.symbols.format_name(w.hook_func),
             pf: w.hook_pf,
             hooknum: w.hook_hooknum,
@@ -459,7 +228,7 @@ impl Received {
             let decoded = match u32::from(kind) {
                 uapi::NFSCOPE_A_LOST => return Some(get_u64(payload).map(DropEvent::KernelLost)),
                 uapi::NFSCOPE_A_SUPPRESSED => return Some(get_u64(payload).map(DropEvent::Suppressed)),
-                uapi::NFSCOPE_A_RECORD => DropRecord::from_wire(payload, names),
+                uapi::NFSCOPE_A_RECORD => record_from_wire(payload, names),
                 // Packet bytes are read with the record before them (below).
                 _ => continue,
             };
@@ -724,7 +493,7 @@ impl SummaryLine {
             reason: get_u32(a.require(uapi::NFSCOPE_SUM_A_REASON, "reason")?)?,
             reason_name: get_string(a.require(uapi::NFSCOPE_SUM_A_REASON_NAME, "reason name")?)?,
             location: get_string(a.require(uapi::NFSCOPE_SUM_A_LOCATION, "location")?)?,
-            hook: a.get(uapi::NFSCOPE_SUM_A_HOOK as u16)?.map(HookInfo::decode).transpose()?,
+            hook: a.get(uapi::NFSCOPE_SUM_A_HOOK as u16)?.map(decode_hook).transpose()?,
             count: get_u64(a.require(uapi::NFSCOPE_SUM_A_COUNT, "count")?)?,
         })
     }
@@ -771,7 +540,7 @@ mod tests {
         }
         // SAFETY: a record is plain data; its bytes are what the module sends.
         let bytes = unsafe { std::slice::from_raw_parts((&w as *const uapi::nfscope_record).cast::<u8>(), std::mem::size_of_val(&w)) };
-        let (r, rst) = DropRecord::from_wire(bytes, &mut names).unwrap();
+        let (r, rst) = record_from_wire(bytes, &mut names).unwrap();
         assert!(!rst);
         let json = serde_json::to_string(&r).unwrap();
         assert_eq!(r.location, "nf_hook_slow+0x42/0x100");
@@ -779,19 +548,21 @@ mod tests {
         assert_eq!((r.protocol.as_deref(), r.saddr, r.dport, r.sport), (Some("udp"), Some("198.18.1.1".parse().unwrap()), Some(7777), Some(0)));
         assert_eq!((r.reason_name.as_str(), r.tcp_flags, r.tcp_state), ("NETFILTER_DROP", None, None));
         let h = r.hook.unwrap();
-        assert_eq!(h.text(), "ipv4 LOCAL_IN prio -150 nft inet early/ (nft_do_chain_inet, verdict)");
-        assert_eq!(h.class, "nftables");
+        assert_eq!((h.family.as_str(), h.hook.as_str(), h.priority, h.how.as_deref()), ("ipv4", "LOCAL_IN", Some(-150), Some("verdict")));
+        assert_eq!((h.table.as_deref(), h.chain.as_deref(), h.table_family.as_deref()), (Some("early"), Some(""), Some("inet")));
+        assert_eq!((h.function.as_str(), h.class.as_str()), ("nft_do_chain_inet", "nftables"));
         // Its JSON, made once, is the HookInfo's.
-        assert_eq!(serde_json::to_string(&*h).unwrap(), serde_json::to_string(&h.info).unwrap());
+        let info: &HookInfo = &h;
+        assert_eq!(serde_json::to_string(&*h).unwrap(), serde_json::to_string(info).unwrap());
         assert!(json.contains(r#""hook":{"function":"nft_do_chain_inet","family":"ipv4""#), "{json}");
-        assert!(DropRecord::from_wire(&bytes[..100], &mut names).is_err());
+        assert!(record_from_wire(&bytes[..100], &mut names).is_err());
         // The same hook again: built once, shared.
-        let (again, _) = DropRecord::from_wire(bytes, &mut names).unwrap();
+        let (again, _) = record_from_wire(bytes, &mut names).unwrap();
         assert!(Arc::ptr_eq(again.hook.as_ref().unwrap(), &h));
         w.hook_chain[0] = b'x' as _;
         // SAFETY: as above.
         let other = unsafe { std::slice::from_raw_parts((&w as *const uapi::nfscope_record).cast::<u8>(), std::mem::size_of_val(&w)) };
-        let (r2, _) = DropRecord::from_wire(other, &mut names).unwrap();
+        let (r2, _) = record_from_wire(other, &mut names).unwrap();
         assert_eq!(r2.hook.as_ref().unwrap().chain.as_deref(), Some("x"));
     }
 

@@ -9,10 +9,7 @@ mod netlink;
 mod status;
 mod toa;
 
-pub use drops::{
-    hook_point_name, proto_name, tcp_flags_text, tcp_state_name, DropConfig, DropEvent, DropRecord, DropStats, DropStream, HookInfo, RecordHook,
-    SummaryLine, HOOK_FILTERS, PROBE_NAMES,
-};
+pub use drops::{DropConfig, DropStats, DropStream, SummaryLine, HOOK_FILTERS, PROBE_NAMES};
 
 pub use netlink::{Attrs, NetlinkError};
 pub use status::{HookCounter, Status};

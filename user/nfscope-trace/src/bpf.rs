@@ -9,7 +9,7 @@ use crate::reasons::Reasons;
 use crate::{caps, Error, Result};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{MapCore, MapFlags, RingBufferBuilder};
-use nfscope_client::DropRecord;
+use nfscope_events::DropRecord;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::mem::MaybeUninit;

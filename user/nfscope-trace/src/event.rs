@@ -3,7 +3,7 @@
 
 use nfscope_client::kallsyms::{is_tracing_glue as is_glue, Symbolizer};
 use crate::reasons::Reasons;
-use nfscope_client::{proto_name, tcp_flags_text, tcp_state_name, DropRecord};
+use nfscope_events::{proto_name, tcp_flags_text, tcp_state_name, DropRecord};
 use std::net::IpAddr;
 
 pub(crate) const STACK_MAX: usize = 32;

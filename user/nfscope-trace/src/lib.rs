@@ -1,7 +1,7 @@
 //! nfscope's tracers besides the module's own probes: BPF programs loaded
 //! with libbpf-rs (work without the module, on any kernel with BTF), and the
 //! kernel's trace events under tracefs. Records come out in the module's
-//! record shape ([`nfscope_client::DropRecord`]).
+//! record shape ([`nfscope_events::DropRecord`]).
 
 pub mod bpf;
 pub mod caps;

@@ -1,11 +1,12 @@
 //! `nfscope drops watch|top|config`: the module's drop records, summary and
 //! configuration.
 
-use crate::output::json_line;
+use crate::output::{hook_text, json_line};
 use crate::pcap::DropPcap;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use nfscope_client::{Client, DropConfig, DropEvent, DropRecord, DropStats, SummaryLine};
+use nfscope_client::{Client, DropConfig, DropStats, SummaryLine};
+use nfscope_events::{DropEvent, DropRecord};
 use serde::Serialize;
 use std::io::Write;
 use std::net::IpAddr;
@@ -276,7 +277,7 @@ fn human(out: &mut impl Write, what: &str, time: &str, netns: &str, r: &DropReco
         r.len,
         r.reason_name,
         r.location,
-        r.hook.as_ref().map(|h| format!(" hook {}", h.text())).unwrap_or_default(),
+        r.hook.as_ref().map(|h| format!(" hook {}", hook_text(h))).unwrap_or_default(),
         r.comm,
         r.pid,
         r.cpu
@@ -571,7 +572,7 @@ fn groups(lines: &[SummaryLine], by: GroupBy, delta: impl Fn(&SummaryLine) -> u6
         let key = match by {
             GroupBy::Reason if l.kind == "rst" => format!("RST {}", l.reason_name),
             GroupBy::Reason => l.reason_name.clone(),
-            GroupBy::Hook => l.hook.as_ref().map(|h| h.text()).unwrap_or_else(|| "-".into()),
+            GroupBy::Hook => l.hook.as_ref().map(hook_text).unwrap_or_else(|| "-".into()),
             // The function, without the offset into it.
             GroupBy::Location => l.location.split('+').next().unwrap_or(&l.location).to_string(),
             GroupBy::Netns => names.show(l.netns),
@@ -636,7 +637,7 @@ pub fn top(
             writeln!(out, "{:>10} {:>8}  {:<20} {:<26} {:<34} HOOK", "COUNT", "DELTA", "NETNS", "REASON", "LOCATION")?;
             for l in lines.iter().take(limit) {
                 let reason = if l.kind == "rst" { format!("RST {}", l.reason_name) } else { l.reason_name.clone() };
-                let hook = l.hook.as_ref().map(|h| h.text()).unwrap_or_else(|| "-".into());
+                let hook = l.hook.as_ref().map(hook_text).unwrap_or_else(|| "-".into());
                 writeln!(out, "{:>10} {:>8}  {:<20} {:<26} {:<34} {}", l.count, delta(l), names.show(l.netns), reason, l.location, hook)?;
             }
             stats_line(out, &stats)?;

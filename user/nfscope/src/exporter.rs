@@ -472,7 +472,8 @@ pub fn serve(listen: SocketAddr) -> Result<()> {
 mod tests {
     use super::*;
     use crate::netns::Process;
-    use nfscope_client::{HookCounter, HookInfo};
+    use nfscope_client::HookCounter;
+    use nfscope_events::HookInfo;
 
     fn snapshot() -> Snapshot {
         let hook = HookInfo {

@@ -1,26 +1,28 @@
-//! How results are printed: tables for people, JSON lines for programs. Every
-//! JSON object carries `schema` (bumped on incompatible changes) and `type`.
+//! How results are printed: tables and text for people, JSON lines for
+//! programs. Every JSON line goes through `nfscope_events::json_line`
+//! (re-exported here), which gives each object `schema` (bumped on
+//! incompatible changes) and `type`.
 
 use nfscope_client::Status;
-use serde::Serialize;
+pub use nfscope_events::json_line;
+use nfscope_events::HookInfo;
 use std::io::{self, Write};
 
-/// Version of the JSON output's shape.
-pub const JSON_SCHEMA: u32 = 1;
-
-#[derive(Serialize)]
-struct Envelope<'a, T: Serialize> {
-    schema: u32,
-    #[serde(rename = "type")]
-    kind: &'a str,
-    #[serde(flatten)]
-    body: &'a T,
-}
-
-/// Writes one JSON line.
-pub fn json_line<T: Serialize>(out: &mut impl Write, kind: &str, body: &T) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &Envelope { schema: JSON_SCHEMA, kind, body })?;
-    writeln!(out)
+/// A hook attribution in one line:
+/// `ipv4 LOCAL_IN prio 0 nft inet t/input (nft_do_chain_inet, freed)`.
+pub fn hook_text(h: &HookInfo) -> String {
+    let mut s = format!("{} {}", h.family, h.hook);
+    if let Some(p) = h.priority {
+        s += &format!(" prio {p}");
+    }
+    if let (Some(t), Some(c)) = (&h.table, &h.chain) {
+        s += &format!(" nft {} {t}/{c}", h.table_family.as_deref().unwrap_or("?"));
+    }
+    if let Some(ct) = &h.conntrack {
+        s += &format!(" conntrack {ct}");
+    }
+    s += &format!(" ({}{})", h.function, h.how.as_ref().map(|h| format!(", {h}")).unwrap_or_default());
+    s
 }
 
 pub fn status_json(out: &mut impl Write, s: &Status) -> io::Result<()> {
@@ -70,6 +72,34 @@ mod tests {
         assert_eq!(v["hooks_enabled"], true);
         assert_eq!(v["counters"][0]["hook"], "LOCAL_IN");
         assert_eq!(v["counters"][0]["packets"], 3);
+    }
+
+    #[test]
+    fn a_hook_reads_as_one_line() {
+        let h = nfscope_events::HookInfo::from_parts(nfscope_events::HookParts {
+            function: "nft_do_chain_inet".into(),
+            pf: 2,
+            hooknum: 1,
+            priority: Some(-150),
+            how: Some(nfscope_codec::uapi::NFSCOPE_HOOK_HOW_VERDICT as u8),
+            table: Some("early".into()),
+            chain: Some("input".into()),
+            table_family: Some(1),
+            ct: None,
+        });
+        assert_eq!(hook_text(&h), "ipv4 LOCAL_IN prio -150 nft inet early/input (nft_do_chain_inet, verdict)");
+        let ct = nfscope_events::HookInfo::from_parts(nfscope_events::HookParts {
+            function: "nf_confirm".into(),
+            pf: 10,
+            hooknum: 4,
+            priority: None,
+            how: None,
+            table: None,
+            chain: None,
+            table_family: None,
+            ct: Some(nfscope_codec::uapi::NFSCOPE_CT_DROP_INSERT_FAILED_CLASH as u8),
+        });
+        assert_eq!(hook_text(&ct), "ipv6 POST_ROUTING conntrack insert_failed_clash (nf_confirm)");
     }
 
     #[test]

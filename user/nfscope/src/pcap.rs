@@ -9,7 +9,7 @@
 
 use crate::netns::{self, Netns};
 use anyhow::{Context, Result};
-use nfscope_client::DropRecord;
+use nfscope_events::DropRecord;
 use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
 use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
 use pcap_file::pcapng::PcapNgWriter;
@@ -127,7 +127,7 @@ impl<W: Write> DropPcap<W> {
             return Ok(());
         };
         let interface_id = self.interface(r, netns_text)?;
-        let hook = r.hook.as_ref().map(|h| format!(" hook {}", h.text())).unwrap_or_default();
+        let hook = r.hook.as_ref().map(|h| format!(" hook {}", crate::output::hook_text(h))).unwrap_or_default();
         let comment = format!("drop {} at {}{hook} netns {netns_text}", r.reason_name, r.location);
         let epb = EnhancedPacketBlock {
             interface_id,

@@ -157,8 +157,7 @@ pub fn run(cmd: ToaCommand, out: &mut impl Write) -> Result<()> {
             let kinds = KindTable::default();
             for r in packets.iter().filter_map(|p| decode_toa(p, &kinds)) {
                 if json {
-                    serde_json::to_writer(&mut *out, &r)?;
-                    writeln!(out)?;
+                    json_line(out, "toa_decoded", &r)?;
                 } else {
                     writeln!(
                         out,
