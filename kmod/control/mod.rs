@@ -12,13 +12,35 @@ mod toa;
 
 use crate::netns::NetnsState;
 use crate::uapi;
-use crate::wrap::genetlink::{Dump, GenlHandler, Request};
+use crate::wrap::genetlink::{Command, Dump, GenlHandler, Permission, Request};
 use kernel::prelude::*;
 
 pub(crate) struct Control;
 
+const fn command(cmd: u8, permission: Permission, dump: bool) -> Command {
+    Command { cmd, permission, dump }
+}
+
 impl GenlHandler for Control {
     type State = NetnsState;
+
+    /// Who may do what: reading is anyone's; changing a namespace's state
+    /// needs `CAP_NET_ADMIN` there; the drop monitor is module-wide, so its
+    /// configuration and the symbol lookup (kernel addresses) need it in the
+    /// initial namespace.
+    const COMMANDS: &'static [Command] = &[
+        command(uapi::CMD_GET_STATUS, Permission::Anyone, false),
+        command(uapi::CMD_SET_CONFIG, Permission::NetnsAdmin, false),
+        command(uapi::CMD_TOA_GET, Permission::Anyone, true),
+        command(uapi::CMD_TOA_GET_STATS, Permission::Anyone, false),
+        command(uapi::CMD_TOA_TRUST_ADD, Permission::NetnsAdmin, false),
+        command(uapi::CMD_TOA_TRUST_DEL, Permission::NetnsAdmin, false),
+        command(uapi::CMD_TOA_SET_KIND, Permission::NetnsAdmin, false),
+        command(uapi::CMD_DROP_GET_CONFIG, Permission::Anyone, false),
+        command(uapi::CMD_DROP_SET_CONFIG, Permission::InitAdmin, false),
+        command(uapi::CMD_DROP_SUMMARY, Permission::Anyone, true),
+        command(uapi::CMD_SYMBOLS, Permission::InitAdmin, false),
+    ];
 
     fn doit(state: &NetnsState, request: &Request<'_>) -> Result {
         match request.cmd() {
@@ -31,7 +53,7 @@ impl GenlHandler for Control {
             uapi::CMD_DROP_GET_CONFIG => drops::get_config(request),
             uapi::CMD_DROP_SET_CONFIG => drops::set_config(request),
             uapi::CMD_SYMBOLS => drops::symbols(request),
-            // Genetlink only calls us for the commands the shim registers.
+            // Genetlink only calls us for the commands in `COMMANDS`.
             _ => Err(EINVAL),
         }
     }

@@ -201,10 +201,11 @@ pub(super) fn rst_record(sock: Option<&SockTuple>, skb: Option<&Skb>, reason: u3
         Some((skb, ip, t))
     });
     if let Some((skb, ip, t)) = from_skb {
-        w.ifindex = skb.ifindex();
+        let place = skb.place();
+        w.ifindex = place.ifindex;
         w.l3proto = skb.protocol();
         w.len = skb.len();
-        seen = Seen { netns: skb.netns_inode(), ip: Some(IpHeaders { saddr: ip.daddr, daddr: ip.saddr, ..ip }), ports: Some((t.dport, t.sport, 0)) };
+        seen = Seen { netns: place.netns, ip: Some(IpHeaders { saddr: ip.daddr, daddr: ip.saddr, ..ip }), ports: Some((t.dport, t.sport, 0)) };
     } else if let Some(s) = sock {
         let ip = IpHeaders { family: s.family, saddr: s.local_addr, daddr: s.peer_addr, proto: IPPROTO_TCP, l4_offset: None };
         seen = Seen { netns: s.netns_inode, ip: Some(ip), ports: Some((s.local_port, s.peer_port, 0)) };

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Wrappers for nfscope.ko's Rust code: see nfscope_shim.h. Each function is a
- * one-line call of a static inline helper or macro; the generic netlink tables
- * are declared here because the kernel builds them with macros (NLA_POLICY_*).
+ * The C half of nfscope.ko's Rust code: see nfscope_shim.h for what is here
+ * and why.
  */
 #include <linux/bitfield.h>
 #include <linux/delay.h>
@@ -96,17 +95,16 @@ struct net *nfscope_sock_tuple(const struct sock *sk, struct nfscope_sock_tuple 
 	/* Full sockets: not sk_num, which inet_put_port() zeroes before the
 	 * TCP_CLOSE tracepoint. Request and timewait sockets have no inet_sport. */
 	t->local_port = t->full ? ntohs(inet_sk(sk)->inet_sport) : sk->sk_num;
+	t->family = sk->sk_family;
+	/* An IPv6 socket talking IPv4 (v4-mapped) has these too. */
+	memcpy(t->peer_addr4, &sk->sk_daddr, 4);
+	memcpy(t->local_addr4, &sk->sk_rcv_saddr, 4);
 #if IS_ENABLED(CONFIG_IPV6)
-	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
-		t->family = AF_INET6;
-		memcpy(t->peer_addr, &sk->sk_v6_daddr, 16);
-		memcpy(t->local_addr, &sk->sk_v6_rcv_saddr, 16);
-		return sock_net(sk);
+	if (sk->sk_family == AF_INET6) {
+		memcpy(t->peer_addr6, &sk->sk_v6_daddr, 16);
+		memcpy(t->local_addr6, &sk->sk_v6_rcv_saddr, 16);
 	}
 #endif
-	t->family = AF_INET;
-	memcpy(t->peer_addr, &sk->sk_daddr, 4);
-	memcpy(t->local_addr, &sk->sk_rcv_saddr, 4);
 	return sock_net(sk);
 }
 
@@ -363,7 +361,7 @@ u64 nfscope_real_time_ns(void)
 /* The namespace and index of skb->dev, read without faulting: the dev field
  * of an skb queued on a socket may hold scratch data (UDP's dev_scratch) or
  * a device that is gone. False if it cannot be read. */
-static bool nfscope_dev_place(const struct sk_buff *skb, u32 *netns, u32 *ifindex)
+bool nfscope_skb_dev_place(const struct sk_buff *skb, u32 *netns, u32 *ifindex)
 {
 	const struct net_device *dev = skb->dev;
 	struct net *net;
@@ -377,40 +375,20 @@ static bool nfscope_dev_place(const struct sk_buff *skb, u32 *netns, u32 *ifinde
 	return true;
 }
 
-/* Namespace and device of an skb: its device's, else its socket's (TX
- * before a device is set). The socket that was receiving a freed skb
- * (rx_sk), if any, decides the namespace. */
-void nfscope_skb_place(const struct sk_buff *skb, const struct sock *rx_sk,
-		       u32 *netns, u32 *ifindex)
+u32 nfscope_skb_iif(const struct sk_buff *skb)
 {
-	*netns = 0;
-	*ifindex = 0;
-	if (rx_sk) {
-		*netns = sock_net(rx_sk)->ns.inum;
-		*ifindex = skb->skb_iif;
-		return;
-	}
-	if (nfscope_dev_place(skb, netns, ifindex))
-		return;
-	*ifindex = 0;
-	if (skb->sk)
-		*netns = sock_net(skb->sk)->ns.inum;
+	return skb->skb_iif;
 }
 
-u32 nfscope_skb_netns_inum(const struct sk_buff *skb)
+/* The namespace of the skb's socket, 0 if it has none. */
+u32 nfscope_skb_sk_netns(const struct sk_buff *skb)
 {
-	u32 netns, ifindex;
-
-	nfscope_skb_place(skb, NULL, &netns, &ifindex);
-	return netns;
+	return skb->sk ? sock_net(skb->sk)->ns.inum : 0;
 }
 
-u32 nfscope_skb_ifindex(const struct sk_buff *skb)
+u32 nfscope_sock_netns(const struct sock *sk)
 {
-	u32 netns, ifindex;
-
-	nfscope_skb_place(skb, NULL, &netns, &ifindex);
-	return ifindex;
+	return sock_net(sk)->ns.inum;
 }
 
 u16 nfscope_skb_protocol(const struct sk_buff *skb)
@@ -559,27 +537,8 @@ static const struct genl_multicast_group nfscope_mcgrps[] = {
 	{ .name = NFSCOPE_GENL_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_SYS_ADMIN },
 };
 
-/* .doit is filled in by nfscope_genl_register() before registration. */
-static struct genl_small_ops nfscope_ops[] = {
-	{ .cmd = NFSCOPE_CMD_GET_STATUS },
-	{ .cmd = NFSCOPE_CMD_SET_CONFIG, .flags = GENL_UNS_ADMIN_PERM },
-	{ .cmd = NFSCOPE_CMD_TOA_GET },
-	{ .cmd = NFSCOPE_CMD_TOA_GET_STATS },
-	{ .cmd = NFSCOPE_CMD_TOA_TRUST_ADD, .flags = GENL_UNS_ADMIN_PERM },
-	{ .cmd = NFSCOPE_CMD_TOA_TRUST_DEL, .flags = GENL_UNS_ADMIN_PERM },
-	{ .cmd = NFSCOPE_CMD_TOA_SET_KIND, .flags = GENL_UNS_ADMIN_PERM },
-	{ .cmd = NFSCOPE_CMD_DROP_GET_CONFIG },
-	/* Module-wide state: only the initial namespace's admin changes it. */
-	{ .cmd = NFSCOPE_CMD_DROP_SET_CONFIG, .flags = GENL_ADMIN_PERM },
-	{ .cmd = NFSCOPE_CMD_DROP_SUMMARY },
-	{ .cmd = NFSCOPE_CMD_SYMBOLS, .flags = GENL_ADMIN_PERM },
-};
-
-/* Commands answered by a dump (several messages) rather than one reply. */
-static bool nfscope_cmd_is_dump(u8 cmd)
-{
-	return cmd == NFSCOPE_CMD_TOA_GET || cmd == NFSCOPE_CMD_DROP_SUMMARY;
-}
+/* Filled from Rust's command list by nfscope_genl_register(). */
+static struct genl_small_ops nfscope_ops[NFSCOPE_CMD_MAX];
 
 static struct genl_family nfscope_family = {
 	.name = NFSCOPE_GENL_NAME,
@@ -590,22 +549,34 @@ static struct genl_family nfscope_family = {
 	.parallel_ops = true,
 	.module = THIS_MODULE,
 	.small_ops = nfscope_ops,
-	.n_small_ops = ARRAY_SIZE(nfscope_ops),
 	.resv_start_op = NFSCOPE_CMD_MAX + 1,
 	.mcgrps = nfscope_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(nfscope_mcgrps),
 };
 
-int nfscope_genl_register(nfscope_genl_doit_t doit, nfscope_genl_dumpit_t dumpit)
+int nfscope_genl_register(nfscope_genl_doit_t doit, nfscope_genl_dumpit_t dumpit,
+			  const struct nfscope_cmd_spec *cmds, u32 n)
 {
-	unsigned int i;
+	static const u8 flags[] = {
+		[NFSCOPE_PERM_ANYONE] = 0,
+		[NFSCOPE_PERM_NETNS_ADMIN] = GENL_UNS_ADMIN_PERM,
+		[NFSCOPE_PERM_INIT_ADMIN] = GENL_ADMIN_PERM,
+	};
+	u32 i;
 
-	for (i = 0; i < ARRAY_SIZE(nfscope_ops); i++) {
-		if (nfscope_cmd_is_dump(nfscope_ops[i].cmd))
-			nfscope_ops[i].dumpit = dumpit;
-		else
-			nfscope_ops[i].doit = doit;
+	if (n > ARRAY_SIZE(nfscope_ops))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (cmds[i].perm >= ARRAY_SIZE(flags))
+			return -EINVAL;
+		nfscope_ops[i] = (struct genl_small_ops) {
+			.cmd = cmds[i].cmd,
+			.flags = flags[cmds[i].perm],
+			.doit = cmds[i].dump ? NULL : doit,
+			.dumpit = cmds[i].dump ? dumpit : NULL,
+		};
 	}
+	nfscope_family.n_small_ops = n;
 	return genl_register_family(&nfscope_family);
 }
 

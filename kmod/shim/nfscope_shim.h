@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The C half of nfscope.ko: wrappers around static inline kernel helpers and
- * macro-built kernel APIs that Rust cannot call directly, plus the generic
- * netlink family's static tables. No logic lives here; fixed-width types only.
+ * The C half of nfscope.ko, fixed-width types only:
+ * - wrappers around static inline kernel helpers and macro-built kernel APIs
+ *   that Rust cannot call directly (most of it);
+ * - what C macros must declare: the module parameters, the generic netlink
+ *   family's attribute policy and multicast group (NLA_POLICY_*), the reset
+ *   reason names (DEFINE_RST_REASON), the drain's delayed work;
+ * - walks of kernel lists under RCU or with nofault reads, copying out plain
+ *   values: the functions on the IPv4/IPv6 hook lists of every namespace,
+ *   one hook's registration and nft chain names, a drop reason's name from
+ *   its subsystem's list, a device's namespace and index.
+ * Decisions are Rust's: which commands exist and who may send them, where an
+ * skb or a socket is, what a v4-mapped connection is, what a drop means.
  *
  * bindgen reads this header (through bindings_helper.h) to give the Rust side
  * these prototypes.
@@ -35,9 +44,9 @@ const u8 *nfscope_skb_linear(const struct sk_buff *skb, u32 *before, u32 *headle
 s32 nfscope_skb_network_offset(const struct sk_buff *skb);
 u32 nfscope_skb_tailroom(const struct sk_buff *skb);
 
-/* sockets: a TCP/UDP socket's connection, IPv4-mapped IPv6 reported as IPv4 */
+/* sockets: a TCP/UDP socket's connection */
 struct nfscope_sock_tuple {
-	u8 family;		/* AF_INET or AF_INET6 */
+	u8 family;		/* sk_family */
 	u8 protocol;		/* IPPROTO_* */
 	u8 net_refcnt;		/* the socket holds a reference on its netns */
 	u8 full;		/* a full socket (not request or timewait) */
@@ -45,8 +54,10 @@ struct nfscope_sock_tuple {
 	u8 state;		/* TCP_* */
 	u16 peer_port;		/* host order */
 	u16 local_port;		/* host order */
-	u8 peer_addr[16];	/* IPv4 in the first 4 bytes */
-	u8 local_addr[16];
+	u8 peer_addr4[4];	/* IPv4 (AF_INET, or IPv4-mapped AF_INET6) */
+	u8 local_addr4[4];
+	u8 peer_addr6[16];	/* AF_INET6 */
+	u8 local_addr6[16];
 };
 struct socket;
 struct sock;
@@ -125,10 +136,10 @@ unsigned long nfscope_jiffies(void);
 unsigned long nfscope_hz(void);
 
 /* what a freed skb says about itself */
-u32 nfscope_skb_netns_inum(const struct sk_buff *skb);
-u32 nfscope_skb_ifindex(const struct sk_buff *skb);
-void nfscope_skb_place(const struct sk_buff *skb, const struct sock *rx_sk,
-		       u32 *netns, u32 *ifindex);
+bool nfscope_skb_dev_place(const struct sk_buff *skb, u32 *netns, u32 *ifindex);
+u32 nfscope_skb_iif(const struct sk_buff *skb);
+u32 nfscope_skb_sk_netns(const struct sk_buff *skb);
+u32 nfscope_sock_netns(const struct sock *sk);
 u16 nfscope_skb_protocol(const struct sk_buff *skb);
 /* "%pS" of addr into buf; the kernel's drop reason name into buf */
 void nfscope_format_symbol(char *buf, u32 len, u64 addr);
@@ -158,11 +169,26 @@ struct nfscope_params {
 };
 void nfscope_params(struct nfscope_params *p);
 
-/* generic netlink: the family, its ops and policy are tables in the shim */
+/*
+ * generic netlink: the family, its attribute policy and multicast group are
+ * tables in the shim (NLA_POLICY_* macros); its commands, who may send each
+ * and which a dump answers, come from Rust at registration.
+ */
+enum nfscope_cmd_perm {
+	NFSCOPE_PERM_ANYONE,
+	NFSCOPE_PERM_NETNS_ADMIN,	/* CAP_NET_ADMIN in the caller's netns */
+	NFSCOPE_PERM_INIT_ADMIN,	/* CAP_NET_ADMIN in the initial netns */
+};
+struct nfscope_cmd_spec {
+	u8 cmd;
+	u8 perm;			/* enum nfscope_cmd_perm */
+	bool dump;
+};
 typedef int (*nfscope_genl_doit_t)(struct sk_buff *skb, struct genl_info *info);
 struct netlink_callback;
 typedef int (*nfscope_genl_dumpit_t)(struct sk_buff *skb, struct netlink_callback *cb);
-int nfscope_genl_register(nfscope_genl_doit_t doit, nfscope_genl_dumpit_t dumpit);
+int nfscope_genl_register(nfscope_genl_doit_t doit, nfscope_genl_dumpit_t dumpit,
+			  const struct nfscope_cmd_spec *cmds, u32 n);
 void nfscope_genl_unregister(void);
 
 u8 nfscope_genl_cmd(const struct genl_info *info);

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The generic netlink family `nfscope`. Its ops, policy and multicast groups
-//! are static tables in the C shim (built with the kernel's `NLA_POLICY_*`
-//! macros, from the UAPI header); this file registers it, turns requests into
-//! [`Request`]s and builds [`Reply`]s. Policy checks (attribute types, ranges,
-//! unknown attributes: `-EINVAL` with an extack message) and permission checks
-//! (`GENL_UNS_ADMIN_PERM`: `-EPERM`) happen in the kernel before a handler runs.
+//! The generic netlink family `nfscope`. Its attribute policy and multicast
+//! group are static tables in the C shim (built with the kernel's
+//! `NLA_POLICY_*` macros, from the UAPI header); its commands come from the
+//! handler ([`GenlHandler::COMMANDS`]). This file registers it, turns
+//! requests into [`Request`]s and builds [`Reply`]s. Policy checks
+//! (attribute types, ranges, unknown attributes: `-EINVAL` with an extack
+//! message) and permission checks (`-EPERM`) happen in the kernel before a
+//! handler runs.
 
 use super::compat::{self, CStrExt as _};
 use crate::bindings;
@@ -17,16 +19,38 @@ use kernel::error::{from_result, to_result};
 use kernel::ffi;
 use kernel::prelude::*;
 
+/// Who may send a command; genetlink refuses anyone else (`-EPERM`).
+#[derive(Clone, Copy)]
+pub(crate) enum Permission {
+    Anyone,
+    /// `CAP_NET_ADMIN` in the caller's namespace.
+    NetnsAdmin,
+    /// `CAP_NET_ADMIN` in the initial namespace (module-wide state).
+    InitAdmin,
+}
+
+/// One command of the family.
+pub(crate) struct Command {
+    pub(crate) cmd: u8,
+    pub(crate) permission: Permission,
+    /// Answered by [`GenlHandler::dump`] (several messages) rather than
+    /// [`GenlHandler::doit`].
+    pub(crate) dump: bool,
+}
+
 /// Handles the family's commands for the caller's namespace.
 pub(crate) trait GenlHandler {
     /// The state of the namespace a request comes from.
     type State: PernetState;
 
+    /// Every command of the family.
+    const COMMANDS: &'static [Command];
+
     /// Handles one request. Process context (may sleep); requests run in
     /// parallel (`parallel_ops`).
     fn doit(state: &Self::State, request: &Request<'_>) -> Result;
 
-    /// Continues a dump (commands the shim marks as dumps): adds messages
+    /// Continues a dump (commands marked `dump`): adds messages
     /// from `dump.cursor()` on, until done or the buffer is full
     /// ([`Dump::add`] fails with `EMSGSIZE`), and moves the cursor. Process
     /// context.
@@ -52,10 +76,20 @@ impl<H: GenlHandler> FamilyRegistration<H> {
     /// The family must be dropped before the `PernetRegistration` that
     /// `registered` comes from.
     pub(crate) unsafe fn new(_registered: Registered<'_, H::State>) -> Result<Self> {
-        // SAFETY: `doit_callback::<H>` has the `doit` signature; the shim's
-        // tables are static.
+        let mut cmds = KVec::with_capacity(H::COMMANDS.len(), GFP_KERNEL)?;
+        for c in H::COMMANDS {
+            let perm = match c.permission {
+                Permission::Anyone => bindings::NFSCOPE_PERM_ANYONE,
+                Permission::NetnsAdmin => bindings::NFSCOPE_PERM_NETNS_ADMIN,
+                Permission::InitAdmin => bindings::NFSCOPE_PERM_INIT_ADMIN,
+            };
+            cmds.push(bindings::nfscope_cmd_spec { cmd: c.cmd, perm: perm as u8, dump: c.dump }, GFP_KERNEL)?;
+        }
+        // SAFETY: the callbacks have the `doit` and `dumpit` signatures;
+        // `cmds` holds `len` commands, which the shim copies into its static
+        // table.
         to_result(unsafe {
-            bindings::nfscope_genl_register(Some(doit_callback::<H>), Some(dumpit_callback::<H>))
+            bindings::nfscope_genl_register(Some(doit_callback::<H>), Some(dumpit_callback::<H>), cmds.as_ptr(), cmds.len() as u32)
         })?;
         Ok(Self { _handler: PhantomData })
     }

@@ -9,6 +9,13 @@ use kernel::error::to_result;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
+/// Where an skb is: its namespace's inode and its interface (0 if unknown).
+#[derive(Clone, Copy)]
+pub(crate) struct SkbPlace {
+    pub(crate) netns: u32,
+    pub(crate) ifindex: u32,
+}
+
 /// A packet buffer.
 ///
 /// # Invariants
@@ -86,16 +93,34 @@ impl Skb {
         (off >= 0 && frag_off == 0).then_some((next, off))
     }
 
-    /// Inode of the namespace of the skb's device, else of its socket; 0 if neither.
-    pub(crate) fn netns_inode(&self) -> u32 {
-        // SAFETY: live by the type invariant; a device or socket it points to
-        // is held by it.
-        unsafe { bindings::nfscope_skb_netns_inum(self.as_ptr()) }
+    /// The namespace (inode) and interface of the skb: its device's, else
+    /// its socket's namespace (transmit before a device is set) with no
+    /// interface; zeros if neither is known.
+    pub(crate) fn place(&self) -> SkbPlace {
+        let mut p = SkbPlace { netns: 0, ifindex: 0 };
+        // SAFETY: live by the type invariant; the shim reads the device
+        // without faulting.
+        if unsafe { bindings::nfscope_skb_dev_place(self.as_ptr(), &mut p.netns, &mut p.ifindex) } {
+            return p;
+        }
+        // SAFETY: live by the type invariant; a socket it points to is held
+        // by it.
+        SkbPlace { netns: unsafe { bindings::nfscope_skb_sk_netns(self.as_ptr()) }, ifindex: 0 }
     }
 
-    pub(crate) fn ifindex(&self) -> u32 {
-        // SAFETY: live by the type invariant.
-        unsafe { bindings::nfscope_skb_ifindex(self.as_ptr()) }
+    /// [`Skb::place`] of a freed skb whose receiving socket was `rx_sk`
+    /// (`skb:kfree_skb`'s argument): that socket's namespace decides, with
+    /// the interface the skb came in on.
+    ///
+    /// # Safety
+    ///
+    /// `rx_sk`, if not null, points to a live socket.
+    pub(crate) unsafe fn place_received(&self, rx_sk: *const bindings::sock) -> SkbPlace {
+        if rx_sk.is_null() {
+            return self.place();
+        }
+        // SAFETY: `rx_sk` is live (caller); the skb by the type invariant.
+        unsafe { SkbPlace { netns: bindings::nfscope_sock_netns(rx_sk), ifindex: bindings::nfscope_skb_iif(self.as_ptr()) } }
     }
 
     /// `skb->protocol` (an ethertype, host order); 0 on some transmit paths.

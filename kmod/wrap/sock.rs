@@ -4,9 +4,16 @@
 //! state, and its namespace.
 
 use crate::bindings;
+use crate::headers::{AF_INET, AF_INET6};
 use crate::wrap::net::Net;
 
-/// A socket's connection; IPv4-mapped IPv6 connections are reported as IPv4.
+/// `::ffff:a.b.c.d`.
+fn is_v4_mapped(a: &[u8; 16]) -> bool {
+    a[..10] == [0; 10] && a[10..12] == [0xff, 0xff]
+}
+
+/// A socket's connection; IPv4-mapped IPv6 connections are reported as IPv4
+/// (addresses in the first 4 bytes).
 pub(crate) struct SockTuple {
     pub(crate) family: u16,
     pub(crate) protocol: u8,
@@ -39,14 +46,21 @@ pub(crate) unsafe fn sock_tuple<'a>(sk: *const bindings::sock) -> (SockTuple, Op
     let mut t = bindings::nfscope_sock_tuple::default();
     // SAFETY: `sk` is live (caller's guarantee); `t` is a valid out pointer.
     let net = unsafe { bindings::nfscope_sock_tuple(sk, &mut t) };
+    // An IPv6 socket talking to an IPv4-mapped peer is an IPv4 connection.
+    let v6 = u16::from(t.family) == AF_INET6 && !is_v4_mapped(&t.peer_addr6);
+    let v4 = |a: [u8; 4]| {
+        let mut full = [0u8; 16];
+        full[..4].copy_from_slice(&a);
+        full
+    };
     let tuple = SockTuple {
-        family: u16::from(t.family),
+        family: if v6 { AF_INET6 } else { AF_INET },
         protocol: t.protocol,
         state: t.state,
         netns_inode: t.netns_inum,
-        peer_addr: t.peer_addr,
+        peer_addr: if v6 { t.peer_addr6 } else { v4(t.peer_addr4) },
         peer_port: t.peer_port,
-        local_addr: t.local_addr,
+        local_addr: if v6 { t.local_addr6 } else { v4(t.local_addr4) },
         local_port: t.local_port,
     };
     // SAFETY: a socket with `net_refcnt` holds its namespace for as long as it

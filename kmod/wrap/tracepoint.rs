@@ -104,12 +104,7 @@ unsafe extern "C" fn inet_sock_set_state_probe<T: SockStateHook>(
     state.on_sock_state(&tuple, old, new);
 }
 
-/// Where a freed skb was: its namespace inode and device (0 if unknown).
-#[derive(Clone, Copy)]
-pub(crate) struct SkbPlace {
-    pub(crate) netns: u32,
-    pub(crate) ifindex: u32,
-}
+pub(crate) use crate::wrap::skb::SkbPlace;
 
 /// What to do with every freed skb (`skb:kfree_skb`). Runs in any context,
 /// hard interrupts included: must not sleep, bounded work.
@@ -144,12 +139,10 @@ unsafe extern "C" fn kfree_skb_probe<H: DropHook>(
 ) {
     // SAFETY: `data` is the handler, live while the probe is registered.
     let handler = unsafe { &*data.cast::<H>() };
-    let mut place = SkbPlace { netns: 0, ifindex: 0 };
-    // SAFETY: the skb, and the receiving socket if not null, are live
-    // during the tracepoint call.
-    unsafe { bindings::nfscope_skb_place(skb, rx_sk, &mut place.netns, &mut place.ifindex) };
     // SAFETY: the skb is live during the tracepoint call.
     let skb = unsafe { Skb::from_raw(skb) };
+    // SAFETY: the receiving socket, if not null, is live during the call.
+    let place = unsafe { skb.place_received(rx_sk) };
     handler.on_kfree_skb(skb, place, location as usize, reason);
 }
 
