@@ -9,7 +9,7 @@ use crate::trust::{default_trust, Cidr, MAX_TRUST};
 use crate::uapi;
 use crate::wrap::params::set_toa_trust;
 use proptest::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 fn arb_config() -> impl Strategy<Value = Config> {
@@ -217,33 +217,39 @@ fn hook_filter_names_attribution() {
 }
 
 /// Readers running beside a writer see one stored configuration or the
-/// other, never a mix of their words.
+/// other, never a mix of their words. The writer keeps storing until the
+/// readers have loaded many times (threads may start late on a busy host).
 #[test]
 fn config_cell_readers_never_see_a_torn_config() {
     let a = Config { netns: 1, port: 1, addr: [0x11; 16], reasons: [1; REASON_WORDS], snaplen: 1, ..Config::default() };
     let b = Config { netns: 2, port: 2, addr: [0x22; 16], reasons: [2; REASON_WORDS], snaplen: 2, records: false, ..Config::default() };
     let cell = Arc::new(ConfigCell::new(a));
     let stop = Arc::new(AtomicBool::new(false));
+    let loads = Arc::new(AtomicU64::new(0));
     let readers: Vec<_> = (0..3)
         .map(|_| {
-            let (cell, stop) = (cell.clone(), stop.clone());
+            let (cell, stop, loads) = (cell.clone(), stop.clone(), loads.clone());
             std::thread::spawn(move || {
                 let mut seen = [0u64; 2];
                 while !stop.load(Ordering::Relaxed) {
                     let c = cell.load();
                     assert!(c == a || c == b, "torn configuration");
                     seen[usize::from(c == b)] += 1;
+                    loads.fetch_add(1, Ordering::Relaxed);
                 }
                 seen
             })
         })
         .collect();
-    for i in 0..200_000 {
-        cell.store(if i % 2 == 0 { b } else { a });
+    let mut stores = 0u64;
+    while stores < 200_000 || loads.load(Ordering::Relaxed) < 30_000 {
+        cell.store(if stores % 2 == 0 { b } else { a });
+        stores += 1;
     }
     stop.store(true, Ordering::Relaxed);
-    let total: u64 = readers.into_iter().map(|r| r.join().unwrap().iter().sum::<u64>()).sum();
-    assert!(total > 0);
+    let seen: Vec<[u64; 2]> = readers.into_iter().map(|r| r.join().unwrap()).collect();
+    let total: u64 = seen.iter().flatten().sum();
+    assert!(total >= 30_000, "readers loaded {total} times");
 }
 
 #[test]
