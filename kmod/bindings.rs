@@ -26,4 +26,8 @@ type __kernel_size_t = usize;
 type __kernel_ssize_t = isize;
 type __kernel_ptrdiff_t = isize;
 
+// Types whose layouts the kernel crate's own bindings already carry (same
+// headers, same flags): the generated declarations name these.
+pub(crate) use kernel::bindings::{netlink_callback, nlattr, nlmsghdr, sk_buff, sock};
+
 include!("bindings_generated.rs");

@@ -6,8 +6,6 @@
 #include <linux/bitfield.h>
 #include <linux/delay.h>
 #include <linux/fprobe.h>
-#include <linux/sched.h>
-#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
 #include <net/dropreason.h>
@@ -18,14 +16,11 @@
 #include <net/inet_sock.h>
 #include <net/ipv6.h>
 #include <net/sock.h>
-#include <linux/proc_fs.h>
-#include <linux/seq_file.h>
 #include <linux/skbuff.h>
 #include <net/genetlink.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_tables.h>
 #include <net/net_namespace.h>
-#include <net/netlink.h>
 #include <net/netns/generic.h>
 
 #include "../include/uapi/nfscope.h"
@@ -34,11 +29,6 @@
 void *nfscope_net_generic(const struct net *net, u32 id)
 {
 	return net_generic(net, id);
-}
-
-bool nfscope_net_is_init(const struct net *net)
-{
-	return net_eq(net, &init_net);
 }
 
 u32 nfscope_net_inum(const struct net *net)
@@ -51,36 +41,9 @@ struct proc_dir_entry *nfscope_net_proc_dir(const struct net *net)
 	return net->proc_net;
 }
 
-struct net *nfscope_seq_file_single_net(struct seq_file *seq)
+struct net *nfscope_sock_net(const struct sock *sk)
 {
-	return seq_file_single_net(seq);
-}
-
-u32 nfscope_skb_len(const struct sk_buff *skb)
-{
-	return skb->len;
-}
-
-const u8 *nfscope_skb_linear(const struct sk_buff *skb, u32 *before, u32 *headlen)
-{
-	*before = skb_headroom(skb);
-	*headlen = skb_headlen(skb);
-	return skb->data;
-}
-
-s32 nfscope_skb_network_offset(const struct sk_buff *skb)
-{
-	return skb_network_offset(skb);
-}
-
-u32 nfscope_skb_tailroom(const struct sk_buff *skb)
-{
-	return skb_tailroom(skb);
-}
-
-struct sock *nfscope_socket_sk(const struct socket *sock)
-{
-	return sock->sk;
+	return sock_net(sk);
 }
 
 struct net *nfscope_sock_tuple(const struct sock *sk, struct nfscope_sock_tuple *t)
@@ -106,42 +69,6 @@ struct net *nfscope_sock_tuple(const struct sock *sk, struct nfscope_sock_tuple 
 	}
 #endif
 	return sock_net(sk);
-}
-
-void nfscope_spin_lock_bh(spinlock_t *lock)
-{
-	spin_lock_bh(lock);
-}
-
-void nfscope_spin_unlock_bh(spinlock_t *lock)
-{
-	spin_unlock_bh(lock);
-}
-
-int nfscope_spin_trylock_bh(spinlock_t *lock)
-{
-	return spin_trylock_bh(lock);
-}
-
-struct nfscope_tp_search {
-	const char *name;
-	struct tracepoint *found;
-};
-
-static void nfscope_tp_match(struct tracepoint *tp, void *priv)
-{
-	struct nfscope_tp_search *s = priv;
-
-	if (!strcmp(tp->name, s->name))
-		s->found = tp;
-}
-
-struct tracepoint *nfscope_tracepoint_find(const char *name)
-{
-	struct nfscope_tp_search s = { .name = name };
-
-	for_each_kernel_tracepoint(nfscope_tp_match, &s);
-	return s.found;
 }
 
 void nfscope_tracepoint_synchronize_unregister(void)
@@ -184,64 +111,44 @@ static struct nf_hook_entries __rcu **nfscope_hook_heads(struct net *net, u8 pf)
 	}
 }
 
-/* Distinct functions on the IPv4 and IPv6 hooks of every netns, up to max. */
-u32 nfscope_hook_functions(u64 *fns, u32 max)
+/* visit(net, data) for every netns, under RCU: visit must not sleep. */
+void nfscope_for_each_net(void (*visit)(const struct net *net, void *data), void *data)
 {
-	static const u8 pfs[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
-	const struct nf_hook_entries *e;
-	struct nf_hook_entries __rcu **heads;
 	struct net *net;
-	u32 n = 0, p, h, i, j;
 
 	rcu_read_lock();
-	for_each_net_rcu(net) {
-		for (p = 0; p < ARRAY_SIZE(pfs); p++) {
-			heads = nfscope_hook_heads(net, pfs[p]);
-			for (h = 0; heads && h < NF_INET_NUMHOOKS; h++) {
-				e = rcu_dereference(heads[h]);
-				for (i = 0; e && i < e->num_hook_entries; i++) {
-					u64 fn = (u64)(unsigned long)e->hooks[i].hook;
-
-					for (j = 0; j < n && fns[j] != fn; j++)
-						;
-					if (j == n && n < max)
-						fns[n++] = fn;
-				}
-			}
-		}
-	}
+	for_each_net_rcu(net)
+		visit(net, data);
 	rcu_read_unlock();
-	return n;
 }
 
-/* The registration of hook function fn with private data priv on (pf,
- * hooknum) of net: its priority, and for an nftables base chain its table
- * and chain. Returns false if no such hook is registered now. */
-bool nfscope_hook_describe(const struct net *net, u8 pf, u8 hooknum, u64 fn,
-			   u64 priv, struct nfscope_hook_desc *d)
+/* The registrations on (pf, hooknum) of net in order, under RCU: pick(data,
+ * fn, priv) for each until it returns true; then *d describes that one (its
+ * priority, and for an nftables base chain its table and chain). False if
+ * none was picked. */
+bool nfscope_hook_find(const struct net *net, u8 pf, u8 hooknum, nfscope_hook_pick_t pick,
+		       void *data, struct nfscope_hook_desc *d)
 {
-	struct nf_hook_entries __rcu **heads;
+	struct nf_hook_entries __rcu **heads = nfscope_hook_heads((struct net *)net, pf);
 	const struct nf_hook_entries *e;
-	struct nf_hook_ops **ops;
+	const struct nf_hook_ops *ops;
 	const struct nft_chain *chain;
 	bool found = false;
 	u32 i;
 
 	memset(d, 0, sizeof(*d));
-	heads = nfscope_hook_heads((struct net *)net, pf);
 	if (!heads || hooknum >= NF_INET_NUMHOOKS)
 		return false;
 	rcu_read_lock();
 	e = rcu_dereference(heads[hooknum]);
 	for (i = 0; e && i < e->num_hook_entries; i++) {
-		if ((u64)(unsigned long)e->hooks[i].hook != fn ||
-		    (u64)(unsigned long)e->hooks[i].priv != priv)
+		if (!pick(data, (u64)(unsigned long)e->hooks[i].hook, (u64)(unsigned long)e->hooks[i].priv))
 			continue;
-		ops = nf_hook_entries_get_hook_ops(e);
-		d->priority = ops[i]->priority;
-		d->ops_type = ops[i]->hook_ops_type;
-		if (ops[i]->hook_ops_type == NF_HOOK_OP_NF_TABLES && ops[i]->priv) {
-			chain = ops[i]->priv;
+		ops = nf_hook_entries_get_hook_ops(e)[i];
+		d->priority = ops->priority;
+		d->ops_type = ops->hook_ops_type;
+		chain = ops->priv;
+		if (ops->hook_ops_type == NF_HOOK_OP_NF_TABLES && chain) {
 			d->table_family = chain->table->family;
 			strscpy(d->table, chain->table->name, sizeof(d->table));
 			strscpy(d->chain, chain->name, sizeof(d->chain));
@@ -280,16 +187,6 @@ bool nfscope_skb_ct_dying(const struct sk_buff *skb)
 #endif
 }
 
-u64 nfscope_nf_hook_slow_addr(void)
-{
-	return (u64)(unsigned long)nf_hook_slow;
-}
-
-u64 nfscope_fprobe_nmissed(const struct fprobe *fp)
-{
-	return READ_ONCE(fp->nmissed);
-}
-
 u64 nfscope_fregs_arg(nfscope_fprobe_regs *fregs, u32 n)
 {
 	return nfscope_regs_arg(fregs, n);
@@ -305,57 +202,9 @@ void nfscope_fsleep(u32 usecs)
 	fsleep(usecs);
 }
 
-unsigned long nfscope_spin_lock_irqsave(spinlock_t *lock)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(lock, flags);
-	return flags;
-}
-
-void nfscope_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
-{
-	spin_unlock_irqrestore(lock, flags);
-}
-
 u32 nfscope_cpu(void)
 {
 	return raw_smp_processor_id();
-}
-
-u32 nfscope_nr_cpu_ids(void)
-{
-	return nr_cpu_ids;
-}
-
-u32 nfscope_current_pid(void)
-{
-	return task_pid_nr(current);
-}
-
-void nfscope_current_comm(char comm[16])
-{
-	strscpy_pad(comm, current->comm, 16);
-}
-
-u64 nfscope_mono_ns(void)
-{
-	return ktime_get_mono_fast_ns();
-}
-
-unsigned long nfscope_jiffies(void)
-{
-	return READ_ONCE(jiffies);
-}
-
-unsigned long nfscope_hz(void)
-{
-	return HZ;
-}
-
-u64 nfscope_real_time_ns(void)
-{
-	return ktime_get_real_ns();
 }
 
 /* The namespace and index of skb->dev, read without faulting: the dev field
@@ -373,42 +222,6 @@ bool nfscope_skb_dev_place(const struct sk_buff *skb, u32 *netns, u32 *ifindex)
 		return false;
 	*ifindex = idx;
 	return true;
-}
-
-u32 nfscope_skb_iif(const struct sk_buff *skb)
-{
-	return skb->skb_iif;
-}
-
-/* The namespace of the skb's socket, 0 if it has none. */
-u32 nfscope_skb_sk_netns(const struct sk_buff *skb)
-{
-	return skb->sk ? sock_net(skb->sk)->ns.inum : 0;
-}
-
-u32 nfscope_sock_netns(const struct sock *sk)
-{
-	return sock_net(sk)->ns.inum;
-}
-
-u16 nfscope_skb_protocol(const struct sk_buff *skb)
-{
-	return ntohs(skb->protocol);
-}
-
-void nfscope_format_symbol(char *buf, u32 len, u64 addr)
-{
-	snprintf(buf, len, "%pS", (void *)(unsigned long)addr);
-}
-
-void nfscope_format_symbol_name(char *buf, u32 len, u64 addr)
-{
-	snprintf(buf, len, "%ps", (void *)(unsigned long)addr);
-}
-
-u32 nfscope_drop_reason_max(void)
-{
-	return SKB_DROP_REASON_MAX;
 }
 
 /* As drop_monitor names reasons: through the subsystem's registered list. */
@@ -480,35 +293,26 @@ void nfscope_drain_cancel_sync(void)
  */
 MODULE_AUTHOR("nfscope developers");
 
-static unsigned char nfscope_enable = 1;
-module_param_named(enable, nfscope_enable, byte, 0444);
+u8 nfscope_param_enable = 1;
+module_param_named(enable, nfscope_param_enable, byte, 0444);
 MODULE_PARM_DESC(enable, "Hooks do their work in new network namespaces (0 or 1; runtime: nfscope config)");
 
-static int nfscope_hook_priority = INT_MIN;
-module_param_named(hook_priority, nfscope_hook_priority, int, 0444);
+s32 nfscope_param_hook_priority = INT_MIN;
+module_param_named(hook_priority, nfscope_param_hook_priority, int, 0444);
 MODULE_PARM_DESC(hook_priority, "Netfilter priority of nfscope's hooks (default NF_IP_PRI_FIRST)");
 
-static unsigned int nfscope_drop_ring_records = 4096;
-module_param_named(drop_ring_records, nfscope_drop_ring_records, uint, 0444);
+u32 nfscope_param_drop_ring_records = 4096;
+module_param_named(drop_ring_records, nfscope_param_drop_ring_records, uint, 0444);
 MODULE_PARM_DESC(drop_ring_records,
 		 "Drop records buffered per CPU between drains (16..1048576; a full buffer loses records, counted)");
 
-static unsigned int nfscope_toa_table_size = 65536;
-module_param_named(toa_table_size, nfscope_toa_table_size, uint, 0444);
+u32 nfscope_param_toa_table_size = 65536;
+module_param_named(toa_table_size, nfscope_param_toa_table_size, uint, 0444);
 MODULE_PARM_DESC(toa_table_size, "Most TOA entries kept per netns; when full the smallest key is evicted");
 
-static char nfscope_toa_trust[1024];
-module_param_string(toa_trust, nfscope_toa_trust, sizeof(nfscope_toa_trust), 0444);
+char nfscope_param_toa_trust[NFSCOPE_TOA_TRUST_LEN];
+module_param_string(toa_trust, nfscope_param_toa_trust, sizeof(nfscope_param_toa_trust), 0444);
 MODULE_PARM_DESC(toa_trust, "Trusted TOA senders in every netns: comma-separated CIDRs (empty: trust all)");
-
-void nfscope_params(struct nfscope_params *p)
-{
-	p->enable = nfscope_enable;
-	p->hook_priority = nfscope_hook_priority;
-	p->drop_ring_records = nfscope_drop_ring_records;
-	p->toa_table_size = nfscope_toa_table_size;
-	p->toa_trust = nfscope_toa_trust;
-}
 
 static const struct nla_policy nfscope_policy[NFSCOPE_A_MAX + 1] = {
 	/* Values are checked in Rust: range failures here would be -ERANGE. */
@@ -587,7 +391,7 @@ bool nfscope_events_have_listeners(void)
 
 /* A new message of our family with room for size bytes of attributes;
  * *hdr receives its genetlink header. */
-static struct sk_buff *nfscope_msg_new(u32 size, u32 portid, u32 seq, u8 cmd, void **hdr)
+struct sk_buff *nfscope_genl_msg_new(u32 size, u32 portid, u32 seq, u8 cmd, void **hdr)
 {
 	struct sk_buff *skb = genlmsg_new(size, GFP_KERNEL);
 
@@ -601,36 +405,10 @@ static struct sk_buff *nfscope_msg_new(u32 size, u32 portid, u32 seq, u8 cmd, vo
 	return skb;
 }
 
-struct sk_buff *nfscope_event_new(u32 size, void **hdr)
+/* Consumes skb, an ended message. -ESRCH: nobody listens. */
+int nfscope_event_send(struct sk_buff *skb)
 {
-	return nfscope_msg_new(size, 0, 0, NFSCOPE_CMD_EVENT, hdr);
-}
-
-/* Consumes skb. -ESRCH: nobody listens. */
-int nfscope_event_send(struct sk_buff *skb, void *hdr)
-{
-	genlmsg_end(skb, hdr);
 	return genlmsg_multicast_netns(&nfscope_family, &init_net, skb, 0, 0, GFP_KERNEL);
-}
-
-struct net *nfscope_dump_net(struct netlink_callback *cb)
-{
-	return sock_net(cb->skb->sk);
-}
-
-u8 nfscope_dump_cmd(struct netlink_callback *cb)
-{
-	return genl_dumpit_info(cb)->op.cmd;
-}
-
-u64 nfscope_dump_cursor(struct netlink_callback *cb)
-{
-	return cb->args[0];
-}
-
-void nfscope_dump_set_cursor(struct netlink_callback *cb, u64 cursor)
-{
-	cb->args[0] = cursor;
 }
 
 void *nfscope_dump_msg_start(struct sk_buff *skb, struct netlink_callback *cb)
@@ -639,123 +417,23 @@ void *nfscope_dump_msg_start(struct sk_buff *skb, struct netlink_callback *cb)
 			   &nfscope_family, NLM_F_MULTI, genl_dumpit_info(cb)->op.cmd);
 }
 
-void nfscope_dump_msg_end(struct sk_buff *skb, void *hdr)
-{
-	genlmsg_end(skb, hdr);
-}
-
-void nfscope_dump_msg_cancel(struct sk_buff *skb, void *hdr)
-{
-	genlmsg_cancel(skb, hdr);
-}
-
 void nfscope_genl_unregister(void)
 {
 	genl_unregister_family(&nfscope_family);
 }
 
-u8 nfscope_genl_cmd(const struct genl_info *info)
-{
-	return info->genlhdr->cmd;
-}
-
-struct net *nfscope_genl_net(const struct genl_info *info)
-{
-	return genl_info_net(info);
-}
-
-const struct nlattr *nfscope_genl_attr(const struct genl_info *info, u32 type)
-{
-	return type <= NFSCOPE_A_MAX ? info->attrs[type] : NULL;
-}
-
-void nfscope_genl_set_err_msg(struct genl_info *info, const char *msg,
-			      const struct nlattr *bad_attr)
-{
-	/* NL_SET_ERR_MSG_ATTR() needs a literal; msg is static (Rust c"..."). */
-	if (info->extack) {
-		info->extack->_msg = msg;
-		info->extack->bad_attr = bad_attr;
-	}
-}
-
-u32 nfscope_nla_len(const struct nlattr *nla)
-{
-	return nla_len(nla);
-}
-
-const void *nfscope_nla_data(const struct nlattr *nla)
-{
-	return nla_data(nla);
-}
-
-u8 nfscope_nla_get_u8(const struct nlattr *nla)
-{
-	return nla_get_u8(nla);
-}
-
-u32 nfscope_nla_get_u32(const struct nlattr *nla)
-{
-	return nla_get_u32(nla);
-}
-
 struct sk_buff *nfscope_genl_reply_new(struct genl_info *info, void **hdr)
 {
-	return nfscope_msg_new(NLMSG_GOODSIZE, info->snd_portid, info->snd_seq, info->genlhdr->cmd, hdr);
+	return nfscope_genl_msg_new(NLMSG_GOODSIZE, info->snd_portid, info->snd_seq,
+				    info->genlhdr->cmd, hdr);
 }
 
-int nfscope_genl_reply_send(struct sk_buff *skb, void *hdr, struct genl_info *info)
+int nfscope_genl_reply_send(struct sk_buff *skb, struct genl_info *info)
 {
-	genlmsg_end(skb, hdr);
 	return genlmsg_reply(skb, info);
 }
 
 void nfscope_genl_msg_free(struct sk_buff *skb)
 {
 	nlmsg_free(skb);
-}
-
-int nfscope_nla_put_u8(struct sk_buff *skb, u32 type, u8 value)
-{
-	return nla_put_u8(skb, type, value);
-}
-
-int nfscope_nla_put_u16(struct sk_buff *skb, u32 type, u16 value)
-{
-	return nla_put_u16(skb, type, value);
-}
-
-int nfscope_nla_put(struct sk_buff *skb, u32 type, u32 len, const void *data)
-{
-	return nla_put(skb, type, len, data);
-}
-
-int nfscope_nla_put_u32(struct sk_buff *skb, u32 type, u32 value)
-{
-	return nla_put_u32(skb, type, value);
-}
-
-int nfscope_nla_put_s32(struct sk_buff *skb, u32 type, s32 value)
-{
-	return nla_put_s32(skb, type, value);
-}
-
-int nfscope_nla_put_u64(struct sk_buff *skb, u32 type, u64 value, u32 pad)
-{
-	return nla_put_u64_64bit(skb, type, value, pad);
-}
-
-int nfscope_nla_put_string(struct sk_buff *skb, u32 type, const char *value)
-{
-	return nla_put_string(skb, type, value);
-}
-
-struct nlattr *nfscope_nla_nest_start(struct sk_buff *skb, u32 type)
-{
-	return nla_nest_start(skb, type);
-}
-
-void nfscope_nla_nest_end(struct sk_buff *skb, struct nlattr *nest)
-{
-	nla_nest_end(skb, nest);
 }

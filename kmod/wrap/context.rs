@@ -11,27 +11,30 @@ pub(crate) fn cpu() -> u32 {
 }
 
 pub(crate) fn nr_cpu_ids() -> u32 {
-    // SAFETY: reads a boot-time constant.
-    unsafe { bindings::nfscope_nr_cpu_ids() }
+    // SAFETY: a kernel variable set at boot, read-only afterwards.
+    unsafe { bindings::nr_cpu_ids }
 }
 
 /// PID of the task running now (in softirq: whichever task was interrupted).
 pub(crate) fn pid() -> u32 {
-    // SAFETY: `current` is always valid.
-    unsafe { bindings::nfscope_current_pid() }
+    kernel::current!().pid() as u32
 }
 
+/// The running task's name, NUL-padded (`strscpy_pad(.., current->comm)`).
 pub(crate) fn comm() -> [u8; 16] {
-    let mut comm = [0u8; 16];
-    // SAFETY: `comm` has the 16 bytes the shim writes.
-    unsafe { bindings::nfscope_current_comm(comm.as_mut_ptr().cast()) };
+    // SAFETY: `current` is always a live task; its `comm` is a 16-byte
+    // array that `set_task_comm` may rewrite meanwhile (as C readers do,
+    // this reads whatever bytes are there).
+    let mut comm = unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*kernel::bindings::get_current()).comm).cast::<[u8; 16]>()) };
+    let end = comm.iter().position(|&c| c == 0).unwrap_or(comm.len() - 1);
+    comm[end..].fill(0);
     comm
 }
 
 /// CLOCK_REALTIME in nanoseconds.
 pub(crate) fn real_time_ns() -> u64 {
-    // SAFETY: reads the clock; any context.
-    unsafe { bindings::nfscope_real_time_ns() }
+    // SAFETY: reads the clock (`ktime_get_real()`); any context.
+    (unsafe { bindings::ktime_get_with_offset(bindings::TK_OFFS_REAL) }) as u64
 }
 
 /// Saves the current kernel stack (innermost first), leaving out its first
@@ -49,20 +52,20 @@ pub(crate) fn stack_save(store: &mut [u64], skip: u32) -> usize {
 /// The tick count (`jiffies`): a clock for coarse ages that costs one
 /// load; any context.
 pub(crate) fn jiffies() -> u64 {
-    // SAFETY: reads a kernel variable.
-    (unsafe { bindings::nfscope_jiffies() }) as u64
+    // SAFETY: reads a kernel variable that only ever holds a valid
+    // integer, once (`READ_ONCE(jiffies)`).
+    (unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::jiffies)) }) as u64
 }
 
 /// Ticks per second (`HZ`).
 pub(crate) fn hz() -> u64 {
-    // SAFETY: returns a constant.
-    (unsafe { bindings::nfscope_hz() }) as u64
+    u64::from(bindings::HZ)
 }
 
 /// Monotonic time in nanoseconds; any context.
 pub(crate) fn mono_ns() -> u64 {
-    // SAFETY: reads the clock (NMI-safe variant).
-    unsafe { bindings::nfscope_mono_ns() }
+    // SAFETY: reads the clock (NMI-safe variant); any context.
+    unsafe { bindings::ktime_get_mono_fast_ns() }
 }
 
 /// Sleeps about `us` microseconds. Process context only.

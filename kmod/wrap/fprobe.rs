@@ -182,8 +182,9 @@ impl<H: FprobeHandler> Fprobe<H> {
 
     /// Calls not seen (no room on the function graph shadow stack).
     pub(crate) fn missed(&self) -> u64 {
-        // SAFETY: `fp` is valid (type invariant); reads one counter.
-        unsafe { bindings::nfscope_fprobe_nmissed(self.slot.fp.get()) }
+        // SAFETY: `fp` is valid (type invariant); reads one counter that the
+        // fprobe core updates concurrently (`READ_ONCE`).
+        (unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.slot.fp.get()).nmissed)) }) as u64
     }
 
     /// Calls in progress: entered, exit handler not run yet. Exact once no

@@ -113,7 +113,8 @@ unsafe extern "C" fn doit_callback<H: GenlHandler>(
     from_result(|| {
         let request = Request { info, _lifetime: PhantomData };
         // SAFETY: the requesting socket holds a reference on its namespace.
-        let net = unsafe { Net::from_raw(bindings::nfscope_genl_net(info)) };
+        // (`genl_info_net()`: `read_pnet(&info->_net)`).
+        let net = unsafe { Net::from_raw((*info)._net.net) };
         // SAFETY: by `FamilyRegistration`'s invariant, `H::State` is registered
         // for as long as requests can arrive, and the namespace (held by the
         // socket) has completed `attach`.
@@ -131,14 +132,15 @@ unsafe extern "C" fn dumpit_callback<H: GenlHandler>(
     cb: *mut bindings::netlink_callback,
 ) -> ffi::c_int {
     from_result(|| {
-        // SAFETY: the dumping socket holds a reference on its namespace.
-        let net = unsafe { Net::from_raw(bindings::nfscope_dump_net(cb)) };
+        // SAFETY: the dumping socket (`cb->skb->sk`, live for the dump)
+        // holds a reference on its namespace.
+        let net = unsafe { Net::from_raw(bindings::nfscope_sock_net((*(*cb).skb).sk)) };
         // SAFETY: as in `doit_callback`.
         let state = unsafe { state_of::<H::State>(net) };
         let mut dump = Dump { skb, cb, _lifetime: PhantomData };
         H::dump(state, &mut dump)?;
         // SAFETY: `skb` is live. A positive length asks for another round; 0 ends the dump.
-        Ok(unsafe { bindings::nfscope_skb_len(skb) } as ffi::c_int)
+        Ok(unsafe { (*skb).len } as ffi::c_int)
     })
 }
 
@@ -152,19 +154,22 @@ pub(crate) struct Dump<'a> {
 impl Dump<'_> {
     /// The command being dumped.
     pub(crate) fn cmd(&self) -> u8 {
-        // SAFETY: `cb` is live for the round.
-        unsafe { bindings::nfscope_dump_cmd(self.cb) }
+        // SAFETY: `cb` is live for the round; genetlink's dump start made
+        // its `data` the `genl_dumpit_info` (`genl_dumpit_info()`).
+        unsafe { (*(*self.cb).data.cast::<bindings::genl_dumpit_info>()).op.cmd }
     }
 
-    /// Where the previous round stopped (0 at the start).
+    /// Where the previous round stopped (0 at the start): `cb->args[0]`,
+    /// which netlink zeroes when the dump starts.
     pub(crate) fn cursor(&self) -> u64 {
-        // SAFETY: `cb` is live for the round.
-        unsafe { bindings::nfscope_dump_cursor(self.cb) }
+        // SAFETY: `cb` is live for the round; `args` is the view of the
+        // callback's scratch space that nfscope uses.
+        (unsafe { (*self.cb).__bindgen_anon_1.args[0] }) as u64
     }
 
     pub(crate) fn set_cursor(&mut self, cursor: u64) {
-        // SAFETY: `cb` is live for the round.
-        unsafe { bindings::nfscope_dump_set_cursor(self.cb, cursor) }
+        // SAFETY: as in `cursor`; the round has `cb` to itself.
+        unsafe { (*self.cb).__bindgen_anon_1.args[0] = cursor as ffi::c_long }
     }
 
     /// Adds one message filled by `fill`; on failure (`EMSGSIZE` when the
@@ -178,10 +183,10 @@ impl Dump<'_> {
         let mut msg = Message { skb: self.skb };
         match fill(&mut msg) {
             // SAFETY: `hdr` starts the message just filled in `skb`.
-            Ok(()) => unsafe { bindings::nfscope_dump_msg_end(self.skb, hdr) },
+            Ok(()) => unsafe { msg_end(self.skb, hdr) },
             Err(e) => {
                 // SAFETY: as above; this removes the partial message.
-                unsafe { bindings::nfscope_dump_msg_cancel(self.skb, hdr) };
+                unsafe { msg_cancel(self.skb, hdr) };
                 return Err(e);
             }
         }
@@ -198,20 +203,24 @@ pub(crate) struct Request<'a> {
 impl Request<'_> {
     /// The command (`NFSCOPE_CMD_*`).
     pub(crate) fn cmd(&self) -> u8 {
-        // SAFETY: `info` is live for the request.
-        unsafe { bindings::nfscope_genl_cmd(self.info) }
+        // SAFETY: `info` and its genetlink header are live for the request.
+        unsafe { (*(*self.info).genlhdr).cmd }
     }
 
+    /// Attribute `kind`, null if absent: `info->attrs` has an entry for
+    /// every kind up to the family's `maxattr` (`NFSCOPE_A_MAX`).
     fn attr(&self, kind: u32) -> *const bindings::nlattr {
-        // SAFETY: `info` is live for the request; the shim bounds-checks `kind`.
-        unsafe { bindings::nfscope_genl_attr(self.info, kind) }
+        if kind >= bindings::__NFSCOPE_A_MAX {
+            return core::ptr::null();
+        }
+        // SAFETY: `info` is live for the request and `kind` within its
+        // `attrs` array (checked above).
+        unsafe { *(*self.info).attrs.add(kind as usize) }
     }
 
     /// A `u8` attribute, already type-checked by the policy.
     pub(crate) fn attr_u8(&self, kind: u32) -> Option<u8> {
-        let nla = self.attr(kind);
-        // SAFETY: a non-null attribute passed the policy's `NLA_U8` length check.
-        (!nla.is_null()).then(|| unsafe { bindings::nfscope_nla_get_u8(nla) })
+        self.attr_bytes(kind)?.first().copied()
     }
 
     /// A `u16` attribute, already type-checked by the policy.
@@ -228,9 +237,8 @@ impl Request<'_> {
 
     /// A `u32` attribute, already type-checked by the policy.
     pub(crate) fn attr_u32(&self, kind: u32) -> Option<u32> {
-        let nla = self.attr(kind);
-        // SAFETY: a non-null attribute passed the policy's `NLA_U32` length check.
-        (!nla.is_null()).then(|| unsafe { bindings::nfscope_nla_get_u32(nla) })
+        let b = self.attr_bytes(kind)?;
+        Some(u32::from_ne_bytes(b.get(..4)?.try_into().ok()?))
     }
 
     /// A binary attribute's payload.
@@ -240,20 +248,18 @@ impl Request<'_> {
             return None;
         }
         // SAFETY: the attribute lies in the request message, valid for the
-        // request's lifetime, with `nla_len` bytes of payload.
+        // request's lifetime: a header whose `nla_len` counts itself, then
+        // the payload (`nla_data()`, `nla_len()`; the policy checked that
+        // `nla_len` covers the header).
         Some(unsafe {
-            core::slice::from_raw_parts(
-                bindings::nfscope_nla_data(nla).cast::<u8>(),
-                bindings::nfscope_nla_len(nla) as usize,
-            )
+            let len = usize::from((*nla).nla_len).saturating_sub(NLA_HDRLEN);
+            core::slice::from_raw_parts(nla.cast::<u8>().add(NLA_HDRLEN), len)
         })
     }
 
     /// Fails the request with `-EINVAL` and `msg` as the extack message.
     pub(crate) fn invalid(&self, msg: &'static CStr) -> Error {
-        // SAFETY: `info` is live; `msg` is static, as extack requires.
-        unsafe { bindings::nfscope_genl_set_err_msg(self.info, msg.as_char_ptr(), core::ptr::null()) };
-        EINVAL
+        self.fail(EINVAL, msg, None)
     }
 
     /// Like [`Request::invalid`], pointing extack at attribute `kind`.
@@ -265,9 +271,17 @@ impl Request<'_> {
     /// optionally the attribute `kind` it is about.
     pub(crate) fn fail(&self, err: Error, msg: &'static CStr, kind: Option<u32>) -> Error {
         let attr = kind.map_or(core::ptr::null(), |k| self.attr(k));
-        // SAFETY: `info` is live; `msg` is static; the attribute pointer is
-        // null or points into the request, which outlives the extack.
-        unsafe { bindings::nfscope_genl_set_err_msg(self.info, msg.as_char_ptr(), attr) };
+        // SAFETY: `info` is live; `msg` is static, as extack keeps the
+        // pointer (what `NL_SET_ERR_MSG_ATTR()` stores); the attribute
+        // pointer is null or points into the request, which outlives the
+        // extack.
+        unsafe {
+            let extack = (*self.info).extack;
+            if !extack.is_null() {
+                (*extack)._msg = msg.as_char_ptr();
+                (*extack).bad_attr = attr;
+            }
+        }
         err
     }
 
@@ -321,6 +335,57 @@ pub(crate) unsafe trait UapiStruct: Copy {}
 unsafe impl UapiStruct for bindings::nfscope_record {}
 const _: () = assert!(core::mem::size_of::<bindings::nfscope_record>() == 360);
 
+/// Netlink aligns headers and attributes to 4 bytes (`NLMSG_ALIGN`, `NLA_ALIGN`).
+const fn align4(n: usize) -> usize {
+    (n + 3) & !3
+}
+
+const NLA_HDRLEN: usize = align4(core::mem::size_of::<bindings::nlattr>());
+/// From a message's genetlink header back to its netlink header.
+const GENL_MSG_HDRLEN: usize = align4(core::mem::size_of::<bindings::nlmsghdr>()) + align4(core::mem::size_of::<bindings::genlmsghdr>());
+
+/// `skb_tail_pointer()`.
+///
+/// # Safety
+///
+/// `skb` is live and linear (a netlink message).
+unsafe fn tail(skb: *mut bindings::sk_buff) -> *mut u8 {
+    // SAFETY: the caller guarantees `skb` is live; `tail` is an offset
+    // into the head buffer (the type annotation holds this to 64-bit
+    // kernels' `NET_SKBUFF_DATA_USES_OFFSET`).
+    unsafe {
+        let offset: u32 = (*skb).tail;
+        (*skb).head.add(offset as usize)
+    }
+}
+
+/// Ends the message whose genetlink header `hdr` is (`genlmsg_end()`): its
+/// netlink length now covers everything added.
+///
+/// # Safety
+///
+/// `hdr` was returned by `genlmsg_put` for `skb`, which is ours and live.
+unsafe fn msg_end(skb: *mut bindings::sk_buff, hdr: *mut ffi::c_void) {
+    // SAFETY: the netlink header precedes `hdr` in `skb` (caller).
+    unsafe {
+        let nlh = hdr.cast::<u8>().sub(GENL_MSG_HDRLEN);
+        (*nlh.cast::<bindings::nlmsghdr>()).nlmsg_len = (tail(skb) as usize - nlh as usize) as u32;
+    }
+}
+
+/// Removes the message whose genetlink header `hdr` is (`genlmsg_cancel()`).
+///
+/// # Safety
+///
+/// As for [`msg_end`].
+unsafe fn msg_cancel(skb: *mut bindings::sk_buff, hdr: *mut ffi::c_void) {
+    // SAFETY: the netlink header precedes `hdr` in `skb`, at or after `data` (caller).
+    unsafe {
+        let nlh = hdr.cast::<u8>().sub(GENL_MSG_HDRLEN);
+        bindings::skb_trim(skb, (nlh as usize - (*skb).data as usize) as u32);
+    }
+}
+
 /// An attribute nest opened by [`Message::nest_start`].
 pub(crate) struct Nest(*mut bindings::nlattr);
 
@@ -331,18 +396,16 @@ pub(crate) struct Message {
 
 impl Message {
     pub(crate) fn put_u8(&mut self, kind: u32, value: u8) -> Result {
-        // SAFETY: `skb` is ours (type invariant).
-        to_result(unsafe { bindings::nfscope_nla_put_u8(self.skb, kind, value) })
+        self.put_bytes(kind, &[value])
     }
 
     pub(crate) fn put_u16(&mut self, kind: u32, value: u16) -> Result {
-        // SAFETY: `skb` is ours (type invariant).
-        to_result(unsafe { bindings::nfscope_nla_put_u16(self.skb, kind, value) })
+        self.put_bytes(kind, &value.to_ne_bytes())
     }
 
     pub(crate) fn put_bytes(&mut self, kind: u32, value: &[u8]) -> Result {
         // SAFETY: `skb` is ours; `value` is valid for its length.
-        to_result(unsafe { bindings::nfscope_nla_put(self.skb, kind, value.len() as u32, value.as_ptr().cast()) })
+        to_result(unsafe { bindings::nla_put(self.skb, kind as i32, value.len() as i32, value.as_ptr().cast()) })
     }
 
     /// A string attribute from bytes without a NUL (at most 255 of them are kept).
@@ -354,40 +417,40 @@ impl Message {
     }
 
     pub(crate) fn put_u32(&mut self, kind: u32, value: u32) -> Result {
-        // SAFETY: `skb` is ours (type invariant).
-        to_result(unsafe { bindings::nfscope_nla_put_u32(self.skb, kind, value) })
+        self.put_bytes(kind, &value.to_ne_bytes())
     }
 
     pub(crate) fn put_s32(&mut self, kind: u32, value: i32) -> Result {
-        // SAFETY: `skb` is ours (type invariant).
-        to_result(unsafe { bindings::nfscope_nla_put_s32(self.skb, kind, value) })
+        self.put_bytes(kind, &value.to_ne_bytes())
     }
 
     /// A `u64` attribute, aligned with a `pad` attribute as netlink requires.
     pub(crate) fn put_u64(&mut self, kind: u32, value: u64, pad: u32) -> Result {
-        // SAFETY: `skb` is ours (type invariant).
-        to_result(unsafe { bindings::nfscope_nla_put_u64(self.skb, kind, value, pad) })
+        let bytes = value.to_ne_bytes();
+        // SAFETY: `skb` is ours (type invariant); `bytes` holds the 8 bytes.
+        to_result(unsafe { bindings::nla_put_64bit(self.skb, kind as i32, 8, bytes.as_ptr().cast(), pad as i32) })
     }
 
+    /// A string attribute, its NUL included (`nla_put_string()`).
     pub(crate) fn put_str(&mut self, kind: u32, value: &CStr) -> Result {
-        // SAFETY: `skb` is ours (type invariant); `value` is NUL-terminated.
-        to_result(unsafe { bindings::nfscope_nla_put_string(self.skb, kind, value.as_char_ptr()) })
+        self.put_bytes(kind, value.to_bytes_with_nul())
     }
 
+    /// Opens a nest (`nla_nest_start()`): an empty attribute flagged
+    /// `NLA_F_NESTED`, whose length [`Message::nest_end`] sets.
     pub(crate) fn nest_start(&mut self, kind: u32) -> Result<Nest> {
         // SAFETY: `skb` is ours (type invariant).
-        let nest = unsafe { bindings::nfscope_nla_nest_start(self.skb, kind) };
-        if nest.is_null() {
-            return Err(compat::emsgsize());
-        }
-        Ok(Nest(nest))
+        let start = unsafe { tail(self.skb) };
+        self.put_bytes(kind | bindings::NLA_F_NESTED, &[])?;
+        Ok(Nest(start.cast()))
     }
 
     /// Bytes still free in the message: attributes of this many bytes in
-    /// all (headers and padding included) fit.
+    /// all (headers and padding included) fit (`skb_tailroom()`).
     pub(crate) fn room(&self) -> usize {
-        // SAFETY: `skb` is ours (type invariant).
-        unsafe { bindings::nfscope_skb_tailroom(self.skb) as usize }
+        // SAFETY: `skb` is ours (type invariant); plain field reads.
+        let (data_len, end, tail): (u32, u32, u32) = unsafe { ((*self.skb).data_len, (*self.skb).end, (*self.skb).tail) };
+        if data_len != 0 { 0 } else { (end - tail) as usize }
     }
 
     /// A binary attribute holding `value`'s bytes (a UAPI struct: plain
@@ -399,9 +462,12 @@ impl Message {
         self.put_bytes(kind, bytes)
     }
 
+    /// Closes `nest`: its length now covers what was added since it opened.
     pub(crate) fn nest_end(&mut self, nest: Nest) {
-        // SAFETY: `nest` was opened in our `skb` and is still open.
-        unsafe { bindings::nfscope_nla_nest_end(self.skb, nest.0) };
+        // SAFETY: `nest` was opened in our `skb` and is still open, so it
+        // lies before the tail; the message is far below 64 KiB (netlink
+        // attribute lengths are 16 bits, as in `nla_nest_end()`).
+        unsafe { (*nest.0).nla_len = (tail(self.skb) as usize - nest.0 as usize) as u16 };
     }
 }
 
@@ -411,7 +477,10 @@ impl Reply<'_> {
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: `skb` and `hdr` are ours (type invariant); sending consumes
         // the message, so `Drop` must not run (hence `ManuallyDrop`).
-        to_result(unsafe { bindings::nfscope_genl_reply_send(this.msg.skb, this.hdr, this.request.info) })
+        to_result(unsafe {
+            msg_end(this.msg.skb, this.hdr);
+            bindings::nfscope_genl_reply_send(this.msg.skb, this.request.info)
+        })
     }
 }
 
@@ -459,7 +528,7 @@ impl Event {
     pub(crate) fn new(size: u32) -> Result<Self> {
         let mut hdr = core::ptr::null_mut();
         // SAFETY: `hdr` is a valid out pointer.
-        let skb = unsafe { bindings::nfscope_event_new(size, &mut hdr) };
+        let skb = unsafe { bindings::nfscope_genl_msg_new(size, 0, 0, bindings::NFSCOPE_CMD_EVENT as u8, &mut hdr) };
         if skb.is_null() {
             return Err(ENOMEM);
         }
@@ -470,7 +539,10 @@ impl Event {
     pub(crate) fn send(self) -> Result {
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: ours (type invariant); sending consumes the message.
-        to_result(unsafe { bindings::nfscope_event_send(this.msg.skb, this.hdr) })
+        to_result(unsafe {
+            msg_end(this.msg.skb, this.hdr);
+            bindings::nfscope_event_send(this.msg.skb)
+        })
     }
 }
 

@@ -51,7 +51,7 @@ impl<T: GetnameHook> FprobeHandler for Getname<T> {
         }
         // SAFETY: `getname` ran on this live socket and has not returned to
         // its caller yet.
-        let sk = unsafe { bindings::nfscope_socket_sk(args.sock as *const bindings::socket) };
+        let sk = unsafe { (*(args.sock as *const bindings::socket)).sk };
         if sk.is_null() {
             return;
         }

@@ -7,6 +7,17 @@
 use crate::bindings;
 use kernel::sync::lock::{Backend, Lock};
 
+// `spin_lock_bh(lock)` and the others are static inlines for
+// `_raw_spin_lock_bh(&lock->rlock)`; off PREEMPT_RT `rlock` is the whole of
+// `spinlock_t` (the first member of its only union), so the lock's address is
+// its `rlock`'s. PREEMPT_RT makes `spinlock_t` a sleeping lock: not supported.
+#[cfg(CONFIG_PREEMPT_RT)]
+compile_error!("nfscope's spinlocks need a kernel without PREEMPT_RT");
+
+pub(super) fn raw(ptr: *mut kernel::bindings::spinlock_t) -> *mut bindings::raw_spinlock {
+    ptr.cast()
+}
+
 /// A spinlock that disables bottom halves while held.
 pub(crate) type SpinLockBh<T> = Lock<T, SpinLockBhBackend>;
 
@@ -31,19 +42,19 @@ unsafe impl Backend for SpinLockBhBackend {
 
     unsafe fn lock(ptr: *mut Self::State) -> Self::GuardState {
         // SAFETY: the caller guarantees `ptr` is an initialized lock.
-        unsafe { bindings::nfscope_spin_lock_bh(ptr.cast()) }
+        unsafe { bindings::_raw_spin_lock_bh(raw(ptr)) }
     }
 
     unsafe fn unlock(ptr: *mut Self::State, _guard_state: &Self::GuardState) {
-        // SAFETY: the caller owns the lock, taken with `nfscope_spin_lock_bh`.
-        unsafe { bindings::nfscope_spin_unlock_bh(ptr.cast()) }
+        // SAFETY: the caller owns the lock, taken by `lock` or `try_lock`.
+        unsafe { bindings::_raw_spin_unlock_bh(raw(ptr)) }
     }
 
     // Linux 6.12's `Backend` has neither.
     super::compat::since_7! {
         unsafe fn try_lock(ptr: *mut Self::State) -> Option<Self::GuardState> {
             // SAFETY: the caller guarantees `ptr` is an initialized lock.
-            (unsafe { bindings::nfscope_spin_trylock_bh(ptr.cast()) } != 0).then_some(())
+            (unsafe { bindings::_raw_spin_trylock_bh(raw(ptr)) } != 0).then_some(())
         }
 
         unsafe fn assert_is_held(ptr: *mut Self::State) {

@@ -2,7 +2,8 @@
 
 //! `SpinLockIrq<T>`: the kernel crate's `Lock` over a `spinlock_t` taken with
 //! `spin_lock_irqsave`, for data a tracepoint may touch from any context
-//! (kfree_skb fires in hard interrupts too). Holders must not sleep.
+//! (kfree_skb fires in hard interrupts too). Holders must not sleep. The
+//! lock is taken through `_raw_spin_lock_irqsave` (see `lock_bh.rs`).
 
 use crate::bindings;
 use kernel::sync::lock::{Backend, Lock};
@@ -29,12 +30,12 @@ unsafe impl Backend for SpinLockIrqBackend {
 
     unsafe fn lock(ptr: *mut Self::State) -> Self::GuardState {
         // SAFETY: the caller guarantees `ptr` is an initialized lock.
-        unsafe { bindings::nfscope_spin_lock_irqsave(ptr.cast()) }
+        unsafe { bindings::_raw_spin_lock_irqsave(super::lock_bh::raw(ptr)) }
     }
 
     unsafe fn unlock(ptr: *mut Self::State, flags: &Self::GuardState) {
         // SAFETY: the caller owns the lock; `flags` come from its `lock`.
-        unsafe { bindings::nfscope_spin_unlock_irqrestore(ptr.cast(), *flags) }
+        unsafe { bindings::_raw_spin_unlock_irqrestore(super::lock_bh::raw(ptr), *flags) }
     }
 
     // Linux 6.12's `Backend` has neither.

@@ -5,6 +5,12 @@
 use crate::bindings;
 use kernel::types::Opaque;
 
+// A procfs file's namespace is its `seq->private` only with network
+// namespaces (`seq_file_single_net()`, read in `procfs.rs`); nfscope is a
+// per-namespace tool.
+#[cfg(not(CONFIG_NET_NS))]
+compile_error!("nfscope needs a kernel with CONFIG_NET_NS");
+
 /// A network namespace.
 ///
 /// # Invariants
@@ -38,8 +44,7 @@ impl Net {
 
     /// Whether this is the initial namespace.
     pub(crate) fn is_init(&self) -> bool {
-        // SAFETY: by the type invariant, `self` is a live `struct net`.
-        unsafe { bindings::nfscope_net_is_init(self.as_ptr()) }
+        core::ptr::eq(self.as_ptr(), core::ptr::addr_of!(bindings::init_net))
     }
 
     /// The namespace's `/proc/net` directory.

@@ -12,6 +12,7 @@ use crate::bindings;
 use crate::wrap::fprobe::{CallRegs, Fprobe, FprobeHandler, Target};
 use crate::wrap::skb::{Skb, DROP_REASON_NETFILTER_DROP};
 use core::marker::PhantomData;
+use kernel::ffi;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -104,14 +105,8 @@ impl<'a> LiveCall<'a> {
     /// is still registered.
     pub(crate) fn describe(&self) -> Option<HookDesc> {
         let c = &self.call;
-        let mut raw = bindings::nfscope_hook_desc::default();
-        // SAFETY: the namespace is live for `'a` (type invariant); the shim
-        // reads its hook list under RCU and copies names into `raw`.
-        let found = unsafe {
-            bindings::nfscope_hook_describe(c.net as *const _, c.pf, c.hooknum, c.func as u64, c.priv_ as u64, &mut raw)
-        };
-        // The kernel's `c_char` is `u8`.
-        found.then_some(HookDesc { priority: raw.priority, ops_type: raw.ops_type, table_family: raw.table_family, table: raw.table, chain: raw.chain })
+        // SAFETY: the namespace is live for `'a` (type invariant).
+        unsafe { find(c.net as *const _, c.pf, c.hooknum, |func, priv_| func == c.func && priv_ == c.priv_) }
     }
 }
 
@@ -212,18 +207,70 @@ impl<W: HookWatch> Fprobe<HookFns<W>> {
 /// Where `nf_hook_slow` (which runs a hook point's functions and frees
 /// what they drop by verdict) starts.
 pub(crate) fn hook_slow_addr() -> u64 {
-    // SAFETY: returns a function's address.
-    unsafe { bindings::nfscope_nf_hook_slow_addr() }
+    bindings::nf_hook_slow as *const () as usize as u64
+}
+
+/// The registrations on hook point `hooknum` of family `pf` in `net`, in
+/// order: `pick(function, priv)` for each until it returns true, then that
+/// registration's description; `None` if none was picked. `pick` runs under
+/// RCU: it must not sleep.
+///
+/// # Safety
+///
+/// `net` is a live namespace.
+unsafe fn find<F: FnMut(usize, usize) -> bool>(net: *const bindings::net, pf: u8, hooknum: u8, mut pick: F) -> Option<HookDesc> {
+    /// # Safety
+    ///
+    /// `data` is the `F` of the `find` that passed it.
+    unsafe extern "C" fn trampoline<F: FnMut(usize, usize) -> bool>(data: *mut ffi::c_void, func: u64, priv_: u64) -> bool {
+        // SAFETY: `data` is `find`'s `pick`, borrowed by nothing else meanwhile.
+        let pick = unsafe { &mut *data.cast::<F>() };
+        pick(func as usize, priv_ as usize)
+    }
+    let mut raw = bindings::nfscope_hook_desc::default();
+    // SAFETY: `net` is live (caller); the shim walks its hook list under
+    // RCU, calls `trampoline` with `pick` (which outlives the walk) and
+    // copies the picked registration's names into `raw`.
+    let found = unsafe {
+        bindings::nfscope_hook_find(net, pf, hooknum, Some(trampoline::<F>), core::ptr::from_mut(&mut pick).cast(), &mut raw)
+    };
+    // The kernel's `c_char` is `u8`.
+    found.then_some(HookDesc { priority: raw.priority, ops_type: raw.ops_type, table_family: raw.table_family, table: raw.table, chain: raw.chain })
 }
 
 /// The distinct functions on the IPv4 and IPv6 hooks of every namespace now
 /// (at most `N`), and how many there are.
 pub(crate) fn hook_functions<const N: usize>() -> ([HookFn; N], usize) {
-    let mut raw = [0u64; N];
-    // SAFETY: `raw` is valid for `N` entries; the shim walks the hook lists
-    // under RCU.
-    let n = unsafe { bindings::nfscope_hook_functions(raw.as_mut_ptr(), N as u32) } as usize;
-    (raw.map(|f| HookFn(f as usize)), n.min(N))
+    struct Found<const N: usize> {
+        funcs: [HookFn; N],
+        n: usize,
+    }
+    /// # Safety
+    ///
+    /// `net` is live; `data` is the `Found<N>` below.
+    unsafe extern "C" fn visit<const N: usize>(net: *const bindings::net, data: *mut ffi::c_void) {
+        // SAFETY: `data` is the `Found`, borrowed by nothing else during the walk.
+        let found = unsafe { &mut *data.cast::<Found<N>>() };
+        for pf in [bindings::NFPROTO_IPV4 as u8, bindings::NFPROTO_IPV6 as u8] {
+            for hooknum in 0..bindings::NF_INET_NUMHOOKS as u8 {
+                let mut add = |func: usize, _priv: usize| {
+                    if found.n < N && !found.funcs[..found.n].contains(&HookFn(func)) {
+                        found.funcs[found.n] = HookFn(func);
+                        found.n += 1;
+                    }
+                    false
+                };
+                // SAFETY: `net` is live (caller); `add` only writes `found`.
+                unsafe { find(net, pf, hooknum, &mut add) };
+            }
+        }
+    }
+    let mut found = Found::<N> { funcs: [HookFn(0); N], n: 0 };
+    // SAFETY: `visit` has the visitor's signature and writes only `found`,
+    // which outlives the walk; the shim calls it under RCU with live
+    // namespaces.
+    unsafe { bindings::nfscope_for_each_net(Some(visit::<N>), core::ptr::from_mut(&mut found).cast()) };
+    (found.funcs, found.n)
 }
 
 /// The registration a hook call belongs to.

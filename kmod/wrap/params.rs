@@ -25,18 +25,18 @@ pub(crate) struct Params {
 
 /// The parameters as loaded.
 pub(crate) fn get() -> Params {
-    let mut p = bindings::nfscope_params::default();
-    // SAFETY: fills `p` from the shim's parameter variables.
-    unsafe { bindings::nfscope_params(&mut p) };
-    // SAFETY: `toa_trust` is the shim's static, NUL-terminated parameter
-    // buffer, written only when the module is loaded (before any reader).
-    let trust = unsafe { CStr::from_char_ptr(p.toa_trust) };
-    Params {
-        enable: p.enable,
-        hook_priority: p.hook_priority,
-        drop_ring_records: p.drop_ring_records,
-        toa_table_size: p.toa_table_size,
-        toa_trust: trust.to_str().unwrap_or(""),
+    // SAFETY: the shim's parameter variables are written only while the
+    // module loads, before any Rust code runs (permissions 0444: no writes
+    // through sysfs); `toa_trust` is a NUL-terminated buffer
+    // (`module_param_string` keeps the last byte NUL).
+    unsafe {
+        Params {
+            enable: bindings::nfscope_param_enable,
+            hook_priority: bindings::nfscope_param_hook_priority,
+            drop_ring_records: bindings::nfscope_param_drop_ring_records,
+            toa_table_size: bindings::nfscope_param_toa_table_size,
+            toa_trust: CStr::from_char_ptr(core::ptr::addr_of!(bindings::nfscope_param_toa_trust).cast()).to_str().unwrap_or(""),
+        }
     }
 }
 

@@ -96,8 +96,10 @@ unsafe extern "C" fn show_callback<F: ProcShow>(
     seq: *mut bindings::seq_file,
     _v: *mut ffi::c_void,
 ) -> ffi::c_int {
-    // SAFETY: procfs holds a reference on the namespace while the file is open.
-    let net = unsafe { Net::from_raw(bindings::nfscope_seq_file_single_net(seq)) };
+    // SAFETY: procfs holds a reference on the namespace while the file is
+    // open; `proc_create_net_single` files keep it in `seq->private`
+    // (`seq_file_single_net()`; nfscope needs `CONFIG_NET_NS`, see `net.rs`).
+    let net = unsafe { Net::from_raw((*seq).private.cast()) };
     // SAFETY: the file belongs to a `ProcDir` owned by `F::State` (see
     // `add_file`), which removes it, waiting for us, before the state is dropped.
     let state = unsafe { state_of::<F::State>(net) };

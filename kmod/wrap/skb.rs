@@ -5,6 +5,7 @@
 
 use crate::bindings;
 use crate::headers::PacketBytes;
+use crate::wrap::net::Net;
 use kernel::error::to_result;
 use kernel::prelude::*;
 use kernel::types::Opaque;
@@ -28,6 +29,19 @@ pub(crate) struct Skb(Opaque<bindings::sk_buff>);
 /// when a hook returned `NF_DROP`.
 pub(crate) const DROP_REASON_NETFILTER_DROP: u32 = bindings::SKB_DROP_REASON_NETFILTER_DROP;
 
+/// Field `$field` of the `headers` group of `sk_buff` `$skb`
+/// (`struct_group(headers, ...)`: what a clone copies), read through a
+/// raw pointer. Use in `unsafe`, with `$skb` live.
+macro_rules! header {
+    ($skb:expr, $field:ident) => {{
+        /// The value behind one of bindgen's union fields.
+        fn view<T>(field: *const kernel::bindings::__BindgenUnionField<T>) -> *const T {
+            field.cast()
+        }
+        (*view(core::ptr::addr_of!((*$skb).__bindgen_anon_4.headers))).$field
+    }};
+}
+
 impl Skb {
     /// # Safety
     ///
@@ -49,23 +63,28 @@ impl Skb {
     /// Length of the data (`skb->len`).
     pub(crate) fn len(&self) -> u32 {
         // SAFETY: live by the type invariant.
-        unsafe { bindings::nfscope_skb_len(self.as_ptr()) }
+        unsafe { (*self.as_ptr()).len }
     }
 
-    /// Offset of the network header from `skb->data`.
+    /// Offset of the network header from `skb->data` (`skb_network_offset()`).
     pub(crate) fn network_offset(&self) -> i32 {
-        // SAFETY: live by the type invariant.
-        unsafe { bindings::nfscope_skb_network_offset(self.as_ptr()) }
+        let skb = self.as_ptr();
+        // SAFETY: live by the type invariant; plain field reads.
+        let (network, head, data) = unsafe { (header!(skb, network_header), (*skb).head, (*skb).data) };
+        (head as usize + usize::from(network)).wrapping_sub(data as usize) as isize as i32
     }
 
     /// Copies `buf.len()` bytes at `offset` (from `skb->data`). Fails if the
     /// packet is shorter.
     pub(crate) fn copy_bytes(&self, offset: i32, buf: &mut [u8]) -> Result {
-        let (mut before, mut headlen) = (0u32, 0u32);
-        // SAFETY: live by the type invariant; the out pointers are valid.
-        let data = unsafe { bindings::nfscope_skb_linear(self.as_ptr(), &mut before, &mut headlen) };
+        let skb = self.as_ptr();
+        // `skb_headroom()` and `skb_headlen()`: the head buffer holds the
+        // linear data, `len - data_len` bytes from `data`, after the headroom.
+        // SAFETY: live by the type invariant; plain field reads.
+        let (data, head, len, data_len) = unsafe { ((*skb).data.cast_const(), (*skb).head, (*skb).len, (*skb).data_len) };
+        let (before, headlen) = (data as usize - head as usize, len - data_len);
         let (start, end) = (i64::from(offset), i64::from(offset) + buf.len() as i64);
-        if start >= -i64::from(before) && end <= i64::from(headlen) {
+        if start >= -(before as i64) && end <= i64::from(headlen) {
             // In the linear buffer (headers already pulled lie before
             // `data`): copied straight, as `skb_copy_bits` would.
             // SAFETY: `data - before .. data + headlen` is the skb's head
@@ -104,8 +123,12 @@ impl Skb {
             return p;
         }
         // SAFETY: live by the type invariant; a socket it points to is held
-        // by it.
-        SkbPlace { netns: unsafe { bindings::nfscope_skb_sk_netns(self.as_ptr()) }, ifindex: 0 }
+        // by it, and the socket holds its namespace.
+        let netns = unsafe {
+            let sk = (*self.as_ptr()).sk;
+            if sk.is_null() { 0 } else { Net::from_raw(bindings::nfscope_sock_net(sk)).inode() }
+        };
+        SkbPlace { netns, ifindex: 0 }
     }
 
     /// [`Skb::place`] of a freed skb whose receiving socket was `rx_sk`
@@ -119,14 +142,18 @@ impl Skb {
         if rx_sk.is_null() {
             return self.place();
         }
-        // SAFETY: `rx_sk` is live (caller); the skb by the type invariant.
-        unsafe { SkbPlace { netns: bindings::nfscope_sock_netns(rx_sk), ifindex: bindings::nfscope_skb_iif(self.as_ptr()) } }
+        // SAFETY: `rx_sk` is live (caller) and holds its namespace; the skb
+        // is live by the type invariant.
+        unsafe {
+            let netns = Net::from_raw(bindings::nfscope_sock_net(rx_sk)).inode();
+            SkbPlace { netns, ifindex: header!(self.as_ptr(), skb_iif) as u32 }
+        }
     }
 
     /// `skb->protocol` (an ethertype, host order); 0 on some transmit paths.
     pub(crate) fn protocol(&self) -> u16 {
-        // SAFETY: live by the type invariant.
-        unsafe { bindings::nfscope_skb_protocol(self.as_ptr()) }
+        // SAFETY: live by the type invariant; a plain field read.
+        u16::from_be(unsafe { header!(self.as_ptr(), protocol) })
     }
 }
 

@@ -3,6 +3,7 @@
 //! Kernel names: code addresses as `%pS` prints them, drop reasons as the
 //! kernel names them.
 
+use super::compat::CStrExt as _;
 use crate::bindings;
 
 fn until_nul(buf: &[u8]) -> &[u8] {
@@ -11,9 +12,7 @@ fn until_nul(buf: &[u8]) -> &[u8] {
 
 /// `function+0xoff/0xsize [module]` for `addr`, in `buf`.
 pub(crate) fn symbol(addr: u64, buf: &mut [u8]) -> &[u8] {
-    // SAFETY: `buf` is valid for writes of its length; snprintf terminates it.
-    unsafe { bindings::nfscope_format_symbol(buf.as_mut_ptr().cast(), buf.len() as u32, addr) };
-    until_nul(buf)
+    format_addr(c"%pS", addr, buf)
 }
 
 /// The kernel's name of drop reason `reason` (e.g. `NETFILTER_DROP`), in `buf`.
@@ -38,9 +37,7 @@ pub(crate) fn in_this_module(addr: u64) -> bool {
 
 /// The bare function name of `addr` (`%ps`), in `buf`.
 pub(crate) fn symbol_name(addr: u64, buf: &mut [u8]) -> &[u8] {
-    // SAFETY: `buf` is valid for writes of its length; snprintf terminates it.
-    unsafe { bindings::nfscope_format_symbol_name(buf.as_mut_ptr().cast(), buf.len() as u32, addr) };
-    until_nul(buf)
+    format_addr(c"%ps", addr, buf)
 }
 
 /// The code of the function starting at `start`: from `start` to the
@@ -62,6 +59,17 @@ pub(crate) fn function_range(start: u64) -> core::ops::Range<u64> {
 
 /// One past the largest core drop reason (`SKB_DROP_REASON_MAX`).
 pub(crate) fn drop_reason_max() -> u32 {
-    // SAFETY: returns a constant.
-    unsafe { bindings::nfscope_drop_reason_max() }
+    bindings::SKB_DROP_REASON_MAX
+}
+
+/// `addr` printed with `format`, a `%p` format taking one pointer, in `buf`.
+fn format_addr<'a>(format: &'static core::ffi::CStr, addr: u64, buf: &'a mut [u8]) -> &'a [u8] {
+    if buf.is_empty() {
+        return buf;
+    }
+    // SAFETY: `buf` is valid for writes of its length, which snprintf
+    // respects and NUL-terminates; `format` consumes exactly one pointer
+    // argument, which `%pS`/`%ps` only look up, never dereference.
+    unsafe { bindings::snprintf(buf.as_mut_ptr().cast(), buf.len(), format.as_char_ptr(), addr as usize as *const kernel::ffi::c_void) };
+    until_nul(buf)
 }

@@ -4,7 +4,6 @@
 //! tracepoints without an exported `register_trace_*` can be probed too.
 //! Dropping a probe unregisters it and waits for running probe calls.
 
-use super::compat::CStrExt as _;
 use crate::bindings;
 use core::ffi::CStr;
 use crate::wrap::pernet::{state_of, PernetState, Registered};
@@ -30,6 +29,34 @@ unsafe impl Send for TracepointProbe {}
 // SAFETY: `&TracepointProbe` gives access to nothing.
 unsafe impl Sync for TracepointProbe {}
 
+/// The kernel's (built-in) tracepoint named `name`, null if there is none.
+fn find(name: &CStr) -> *mut bindings::tracepoint {
+    struct Search<'a> {
+        name: &'a [u8],
+        found: *mut bindings::tracepoint,
+    }
+    /// # Safety
+    ///
+    /// `tp` is a kernel tracepoint, `data` the `Search` below.
+    unsafe extern "C" fn visit(tp: *mut bindings::tracepoint, data: *mut ffi::c_void) {
+        // SAFETY: `data` is the `Search`, borrowed by nothing else during
+        // the walk (caller).
+        let search = unsafe { &mut *data.cast::<Search<'_>>() };
+        // SAFETY: `tp` is a kernel tracepoint (caller), whose name is a
+        // static C string. Bytes are read while they match `name` (which
+        // ends with its NUL), so never past the name's NUL.
+        let same = search.name.iter().enumerate().all(|(i, &b)| unsafe { *(*tp).name.add(i) } == b);
+        if same {
+            search.found = tp;
+        }
+    }
+    let mut search = Search { name: name.to_bytes_with_nul(), found: core::ptr::null_mut() };
+    // SAFETY: `visit` has the callback's signature and reads `search`,
+    // which outlives the walk.
+    unsafe { bindings::for_each_kernel_tracepoint(Some(visit), core::ptr::from_mut(&mut search).cast()) };
+    search.found
+}
+
 impl TracepointProbe {
     /// Registers `probe` on tracepoint `name`. Process context.
     ///
@@ -39,8 +66,7 @@ impl TracepointProbe {
     /// followed by the tracepoint's prototype, callable as long as it is
     /// registered (in any context the tracepoint fires in).
     unsafe fn register(name: &'static CStr, probe: *mut ffi::c_void, data: *mut ffi::c_void) -> Result<Self> {
-        // SAFETY: `name` is a valid C string.
-        let tp = unsafe { bindings::nfscope_tracepoint_find(name.as_char_ptr()) };
+        let tp = find(name);
         if tp.is_null() {
             pr_err!("tracepoint {} not found\n", name.to_str().unwrap_or("?"));
             return Err(ENOENT);
