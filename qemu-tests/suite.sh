@@ -49,7 +49,7 @@ for script in "$@"; do
 	pkill -KILL -s "$sid" 2>/dev/null
 	kmemleak_check "$dir" || ((rc)) || rc=1
 	dmesg >"$dir/dmesg.log"
-	if bad=$(grep -E "$NFSCOPE_TROUBLE" "$dir/dmesg.log"); then
+	if bad=$(nfscope_trouble "$dir/dmesg.log"); then
 		echo "FAIL $name: the kernel logged trouble:"
 		printf '%s\n' "$bad" | head -n 20
 		((rc)) || rc=1

@@ -64,7 +64,7 @@ fi
 scan=$out/dmesg.log
 [ -s "$scan" ] || scan=$out/console.log
 source "$NFSCOPE_ROOT/qemu-tests/lib/trouble.sh"
-if bad=$(grep -E "$NFSCOPE_TROUBLE" "$scan"); then
+if bad=$(nfscope_trouble "$scan"); then
 	log "$(basename "$script"): the kernel logged trouble ($scan):"
 	printf '%s\n' "$bad" | head -n 20 >&2
 	status=1
