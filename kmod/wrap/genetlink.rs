@@ -390,6 +390,12 @@ unsafe fn msg_cancel(skb: *mut bindings::sk_buff, hdr: *mut ffi::c_void) {
 pub(crate) struct Nest(*mut bindings::nlattr);
 
 /// Attributes being added to a message in an `skb` we own.
+///
+/// # Invariants
+///
+/// `skb` is a live netlink buffer that only this value writes while it
+/// lives: an unsent reply or event we own, or the buffer of the dump round
+/// that made it.
 pub(crate) struct Message {
     skb: *mut bindings::sk_buff,
 }

@@ -57,6 +57,12 @@ unsafe impl super::compat::FromBytes for EnteredCall {}
 /// A hook call whose `sk_buff` and namespace are live for `'a`: handed to
 /// [`HookWatch::on_entry`] while the call runs, or made by
 /// [`LiveCall::freed_by_netfilter`] while netfilter frees the call's skb.
+///
+/// # Invariants
+///
+/// `call.skb` is a live `sk_buff` and `call.net` a live `struct net` for
+/// `'a`: the hook call runs, or netfilter is freeing its skb inside that
+/// call's hook point run, for all of `'a`.
 #[derive(Clone, Copy)]
 pub(crate) struct LiveCall<'a> {
     call: HookCall,
